@@ -1,0 +1,45 @@
+# IPR Watch: the README's commands. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help setup up down status test lint unit chaos bench clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create the virtualenv and install the packages
+
+up: $(STAMP) ## Start Kafka, PostgreSQL, the mail sink and the three services
+	$(BIN)/iprwatch stack up
+
+down: $(STAMP) ## Stop what `make up` started
+	$(BIN)/iprwatch stack down
+
+status: $(STAMP) ## Show each part of the stack, its port and pid
+	$(BIN)/iprwatch stack status
+
+lint: $(STAMP) ## ruff, ruff format --check, mypy --strict, import-linter contracts
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/lint-imports
+
+test: lint ## Lint, then the whole test suite on a real Kafka, PostgreSQL and SMTP server
+	$(BIN)/pytest
+
+unit: $(STAMP) ## The unit tests only (no broker, no database)
+	$(BIN)/pytest tests/unit
+
+clean: down ## Stop the stack and remove its data
+	rm -rf .iprwatch

@@ -1,0 +1,98 @@
+"""`iprwatch`: run a service, or manage the local stack.
+
+iprwatch ingest | indicators | alerts      run one service in the foreground
+iprwatch stack up | down | status          the whole system on loopback
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+from iprwatch.stack.processes import StackError
+from iprwatch.stack.stack import Stack
+
+console = Console(stderr=True)
+
+# Each service (and the simulator) registers its own commands: `add_commands(subparsers)`.
+COMMAND_MODULES = (
+    "services.ingest.entrypoints.cli",
+    "services.indicators.entrypoints.cli",
+    "services.alerts.entrypoints.cli",
+)
+
+
+def _say(message: str) -> None:
+    console.print(f"[dim]·[/dim] {message}", highlight=False)
+
+
+def _stack_up(_: argparse.Namespace) -> int:
+    stack = Stack(say=_say)
+    stack.up()
+    _print_status(stack)
+    console.print(f"environment for other shells: [bold]source {stack.home.env_file}[/bold]")
+    return 0
+
+
+def _stack_down(_: argparse.Namespace) -> int:
+    stopped = Stack(say=_say).down()
+    console.print(f"stopped {len(stopped)} part(s)" if stopped else "nothing was running")
+    return 0
+
+
+def _stack_status(_: argparse.Namespace) -> int:
+    _print_status(Stack(say=_say))
+    return 0
+
+
+def _print_status(stack: Stack) -> None:
+    table = Table(title=f"IPR Watch stack ({stack.home.root})")
+    for column in ("part", "state", "port", "pid", "log"):
+        table.add_column(column)
+    for name, state, port, pid, log in stack.status():
+        colour = {"running": "green", "stopped": "red"}.get(state, "yellow")
+        table.add_row(name, f"[{colour}]{state}[/{colour}]", str(port or "-"), str(pid or "-"), log)
+    Console().print(table)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iprwatch",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).add_commands(commands)
+    stack = commands.add_parser("stack", help="the local stack: Kafka, PostgreSQL, SMTP, services")
+    stack_commands = stack.add_subparsers(dest="stack_command", required=True)
+    stack_commands.add_parser("up", help="start every part (safe to repeat)").set_defaults(
+        handler=_stack_up
+    )
+    stack_commands.add_parser("down", help="stop what `up` started").set_defaults(
+        handler=_stack_down
+    )
+    stack_commands.add_parser("status", help="each part, its port and pid").set_defaults(
+        handler=_stack_status
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except StackError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""The system packages the stack needs (a JDK, Maven, PostgreSQL), installed with apt if missing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from iprwatch.stack.processes import StackError
+
+
+@dataclass(frozen=True)
+class Requirement:
+    command: str
+    package: str
+
+
+JAVA = Requirement("java", "default-jre-headless")
+MAVEN = Requirement("mvn", "maven")
+POSTGRES = Requirement("initdb", "postgresql")
+
+
+def postgres_bindir() -> Path | None:
+    """Debian keeps initdb and pg_ctl under /usr/lib/postgresql/<version>/bin."""
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if versions:
+        return versions[-1].parent
+    found = shutil.which("initdb")
+    return Path(found).parent if found else None
+
+
+def _present(req: Requirement) -> bool:
+    if req is POSTGRES:
+        return postgres_bindir() is not None
+    return shutil.which(req.command) is not None
+
+
+def ensure(requirements: list[Requirement], say: object = print) -> None:
+    """Install what is missing with apt when root on Debian; otherwise stop with the command."""
+    missing = [req for req in requirements if not _present(req)]
+    if not missing:
+        return
+    packages = " ".join(req.package for req in missing)
+    line = f"apt-get update && apt-get install -y {packages}"
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise StackError(f"missing {', '.join(r.command for r in missing)}; install with: {line}")
+    assert callable(say)  # noqa: S101
+    say(f"installing {packages} with apt-get")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", *packages.split()],
+    ):
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+        if result.returncode != 0:
+            raise StackError(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
+    still = [req.command for req in missing if not _present(req)]
+    if still:
+        raise StackError(f"{', '.join(still)} still missing after: {line}")

@@ -1,0 +1,21 @@
+"""The `iprwatch indicators` command: run the indicators service."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_commands(commands: Any) -> None:
+    """Register this service's commands on the `iprwatch` parser's subparsers."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "indicators", help="run the indicators service"
+    )
+    parser.set_defaults(handler=_run)
+
+
+def _run(_: argparse.Namespace) -> int:
+    from services.indicators.entrypoints.main import run
+
+    run()
+    return 0

@@ -1,0 +1,24 @@
+"""The indicators service's settings, composed from the shared building blocks."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import KafkaSettings, PlanSettings, PostgresSettings
+
+
+class IndicatorsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IPRWATCH_INDICATORS_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8002
+    db_schema: str = "indicators"
+    consumer_group: str = "iprwatch-indicators"
+    batch_max_records: int = Field(default=5000, ge=1)
+    snapshot_refresh_seconds: float = Field(default=2.0, gt=0)
+    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    log_level: str = "INFO"
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    postgres: PostgresSettings = Field(default_factory=PostgresSettings)
+    plan: PlanSettings = Field(default_factory=PlanSettings)

@@ -1,0 +1,21 @@
+"""The ingest service's settings, composed from the shared building blocks."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import KafkaSettings, PlanSettings
+
+
+class IngestSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IPRWATCH_INGEST_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8001
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    max_batch_events: int = Field(default=10_000, ge=1)
+    publish_timeout_seconds: float = Field(default=10.0, gt=0)
+    log_level: str = "INFO"
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    plan: PlanSettings = Field(default_factory=PlanSettings)

@@ -1,0 +1,37 @@
+"""PostgreSQL helpers: a connection pool bound to one service's own schema."""
+
+from __future__ import annotations
+
+import re
+
+import asyncpg
+
+from shared.settings import PostgresSettings
+
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def checked_schema(name: str) -> str:
+    """A schema name safe to splice into DDL (they cannot be bind parameters)."""
+    if not _SCHEMA_NAME.match(name):
+        raise ValueError(f"invalid schema name {name!r}: lower-case letters, digits and _ only")
+    return name
+
+
+async def create_pool(settings: PostgresSettings, schema: str) -> asyncpg.Pool:
+    """A pool whose connections see `schema` first; the schema is created if missing."""
+    schema = checked_schema(schema)
+    dsn = settings.dsn.get_secret_value()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    finally:
+        await conn.close()
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        server_settings={"search_path": schema, "application_name": f"iprwatch-{schema}"},
+    )
+    assert pool is not None  # noqa: S101 - create_pool returns None only without a loop
+    return pool

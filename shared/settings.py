@@ -1,0 +1,62 @@
+"""Settings building blocks, one class per concern; each service composes its own `Settings`.
+
+Every value comes from the environment (prefix `IPRWATCH_<CONCERN>_`), so the local stack,
+docker-compose and the tests configure the services the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.plan import default_plan_path
+
+
+class KafkaSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IPRWATCH_KAFKA_", extra="ignore")
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    events_topic: str = "ipr.events.v1"
+    indicators_topic: str = "ipr.indicators.v1"
+    dead_letter_topic: str = "ipr.events.dlq.v1"
+    partitions: int = Field(default=6, ge=1, le=1000)
+    replication_factor: int = Field(default=1, ge=1)
+    request_timeout_ms: int = Field(default=10_000, ge=1000)
+
+
+class PostgresSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IPRWATCH_PG_", extra="ignore")
+
+    dsn: SecretStr = SecretStr("postgresql://postgres@127.0.0.1:5432/iprwatch")
+    pool_min_size: int = Field(default=1, ge=0)
+    pool_max_size: int = Field(default=5, ge=1)
+
+
+class SmtpSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IPRWATCH_SMTP_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 1025
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+    implicit_tls: bool = False
+    timeout_seconds: float = 10.0
+    sender: str = "IPR Watch <iprwatch@localhost>"
+
+
+class PlanSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IPRWATCH_", extra="ignore")
+
+    plan_file: Path = Field(default_factory=default_plan_path)
+
+
+class HttpSettings(BaseSettings):
+    """Where a service listens; each service gives its own prefix and default port."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8080
