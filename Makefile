@@ -43,3 +43,9 @@ unit: $(STAMP) ## The unit tests only (no broker, no database)
 
 clean: down ## Stop the stack and remove its data
 	rm -rf .iprwatch
+
+chaos: $(STAMP) ## The long crash tests (SIGKILL while folding), outside `make test`
+	$(BIN)/pytest -m slow -v
+
+bench: $(STAMP) ## Run every benchmark in bench/ (prints JSON)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
