@@ -36,6 +36,25 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+__all__ = [
+    "PLAN_FILE_ENV",
+    "City",
+    "District",
+    "DistrictKind",
+    "Figure",
+    "Indicator",
+    "IndicatorKind",
+    "NationalReference",
+    "PathKind",
+    "Plan",
+    "PlanError",
+    "TargetKind",
+    "Unit",
+    "UnmodelledTarget",
+    "default_plan_path",
+    "load_plan",
+]
+
 PLAN_FILE_ENV = "IPRWATCH_PLAN_FILE"
 BUNDLED_PLAN = "deploy/plans/chongqing-14th-fyp.yaml"
 
