@@ -17,6 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from iprwatch.stack.home import REPO_ROOT, StackHome
+from iprwatch.stack.postgres import remove_cluster
 from iprwatch.stack.processes import is_alive
 from iprwatch.stack.stack import Endpoints, Stack
 from shared.settings import KafkaSettings, PostgresSettings
@@ -37,6 +38,7 @@ def _sweep_stale_homes() -> None:
     for folder in TEST_HOMES.iterdir():
         if folder.name.isdigit() and not is_alive(int(folder.name)):
             Stack(StackHome(folder), say=_say).down()
+            remove_cluster(StackHome(folder).postgres)
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -54,6 +56,7 @@ def infra(stack_home: StackHome) -> Iterator[Endpoints]:
     endpoints = stack.up_infra()
     yield endpoints
     stack.down()
+    remove_cluster(stack_home.postgres)
     shutil.rmtree(stack_home.root, ignore_errors=True)
 
 

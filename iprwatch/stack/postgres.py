@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import shutil
@@ -42,6 +43,41 @@ def _run(command: list[str], what: str) -> None:
         raise StackError(f"{what} failed:\n{result.stdout}\n{result.stderr}")
 
 
+RELOCATED = Path("/var/tmp/iprwatch-postgres")  # noqa: S108 - owned and made 0755 here
+
+
+def _postgres_can_reach(folder: Path) -> bool:
+    check = _as_postgres_user(["test", "-w", str(folder)])
+    return subprocess.run(check, capture_output=True, check=False).returncode == 0  # noqa: S603
+
+
+def cluster_folder(folder: Path) -> Path:
+    """Where the cluster lives: `folder`, unless the `postgres` user cannot reach it.
+
+    Running as root from a checkout under a private folder (mode 700 somewhere above it), the
+    unprivileged server could not open its own files; the cluster then lives in a folder of its
+    own under /var/tmp, named after `folder`, and `folder/location` says where.
+    """
+    if os.geteuid() != 0 or _postgres_can_reach(folder):
+        return folder
+    digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    place = RELOCATED / digest
+    place.mkdir(parents=True, exist_ok=True)
+    for level in (RELOCATED, place):
+        level.chmod(0o755)
+    shutil.chown(place, "postgres", "postgres")
+    (folder / "location").write_text(f"{place}\n")
+    return place
+
+
+def remove_cluster(folder: Path) -> None:
+    """Delete a stopped cluster's files, wherever `cluster_folder` put them."""
+    location = folder / "location"
+    if location.exists():
+        shutil.rmtree(location.read_text().strip(), ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def init_cluster(folder: Path) -> Path:
     """Create the cluster once (trust auth on loopback only); return its data directory."""
     data = folder / "data"
@@ -63,8 +99,16 @@ def init_cluster(folder: Path) -> Path:
 
 def start(folder: Path, port: int, log_file: Path) -> int:
     """Start the cluster on loopback and wait until it accepts connections; return its pid."""
-    data = init_cluster(folder)
+    place = cluster_folder(folder)
+    data = init_cluster(place)
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    if place != folder:
+        # the server writes its log where it can; the stack's log folder links to it
+        server_log = place / "postgres.log"
+        if log_file.is_symlink() or log_file.exists():
+            log_file.unlink()
+        log_file.symlink_to(server_log)
+        log_file = server_log
     log_file.touch()
     if os.geteuid() == 0:
         shutil.chown(log_file, "postgres", "postgres")
