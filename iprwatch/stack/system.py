@@ -20,6 +20,7 @@ class Requirement:
 JAVA = Requirement("java", "default-jre-headless")
 MAVEN = Requirement("mvn", "maven")
 POSTGRES = Requirement("initdb", "postgresql")
+PROMETHEUS = Requirement("prometheus", "prometheus")  # also provides promtool
 
 
 def postgres_bindir() -> Path | None:
