@@ -1,0 +1,248 @@
+"""The ground truth: what the indicators must show after the events sent, by a reference fold.
+
+Independent of the indicators service: it reads the events as sent (duplicates, re-sends,
+out-of-order and late ones included) and applies ARCHITECTURE.md's semantics directly:
+an act counts once ((source, id), then (type, subject), or (type, district, year) for revenue
+reports, where the report with the latest time replaces the others); a right's acts apply in
+the order of their time, whatever the order of arrival; each act lands in its month
+(Asia/Shanghai); acts on or before the baseline date move no total; the city is the sum of the
+districts plus the city's baseline; a ratio needs a known population. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from shared.events import TYPE_PREFIX
+from shared.plan import Plan
+
+Key = tuple[str, str]  # (district, indicator)
+VALID, HIGH = "valid_invention_patents", "high_value_invention_patents"
+TRADEMARKS, AGRI, GI = (
+    "valid_registered_trademarks",
+    "agricultural_product_trademarks",
+    "geographical_indications",
+)
+REVENUE = "ip_service_revenue_cny"
+_COUNTS = {
+    "pct.application.filed": "pct_applications_cumulative",
+    "trademark.madrid.registered": "madrid_registrations_cumulative",
+    "gi.product.registered": GI,
+    "copyright.software.registered": "software_copyright_registrations_cumulative",
+    "copyright.work.registered": "work_copyright_registrations_cumulative",
+}
+
+
+@dataclass
+class Tally:
+    """How many events were sent and what became of them."""
+
+    events: int = 0
+    duplicate_ids: int = 0
+    duplicate_acts: int = 0
+    unique_acts: int = 0
+    baseline_acts: int = 0
+    by_type: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+@dataclass
+class _Act:
+    time: datetime
+    day: date
+    type: str
+    data: Mapping[str, Any]
+
+
+class GroundTruth:
+    """Feed it every event sent (`add`), then read the expected values (`values`, `series`)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.tally = Tally()
+        self._ids: set[tuple[str, str]] = set()
+        self._acts: set[tuple[str, str]] = set()
+        self._rights: dict[str, list[_Act]] = defaultdict(list)
+        self._reports: dict[tuple[str, int], list[_Act]] = defaultdict(list)
+        self._deltas: dict[Key, dict[date, float]] = defaultdict(lambda: defaultdict(float))
+        self._folded = False
+
+    # -- reading the events ----------------------------------------------------------------
+    def add(self, event: Mapping[str, Any]) -> None:
+        self.tally.events += 1
+        if (event["source"], event["id"]) in self._ids:
+            self.tally.duplicate_ids += 1
+            return
+        self._ids.add((event["source"], event["id"]))
+        type_ = str(event["type"]).removeprefix(TYPE_PREFIX)
+        data: Mapping[str, Any] = event["data"]
+        act_key = (
+            (type_, f"{data['district']}/{data['year']}")
+            if type_ == "service.revenue.reported"
+            else (type_, str(event["subject"]))
+        )
+        instant = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+        act = _Act(instant, instant.astimezone(self.plan.zone).date(), type_, data)
+        if self._folded:
+            raise RuntimeError("the ground truth was already read: add every event first")
+        if type_ == "service.revenue.reported":  # a correction replaces: all are kept
+            self._reports[(data["district"], int(data["year"]))].append(act)
+            self.tally.unique_acts += 1
+            self.tally.by_type[type_] += 1
+            return
+        if act_key in self._acts:
+            self.tally.duplicate_acts += 1
+            return
+        self._acts.add(act_key)
+        self.tally.unique_acts += 1
+        self.tally.by_type[type_] += 1
+        if act.day <= self.plan.baseline_date:
+            self.tally.baseline_acts += 1
+        if type_.startswith(("patent.", "trademark.registered", "trademark.lapsed")):
+            self._rights[f"{type_.split('.')[0]}:{event['subject']}"].append(act)
+        elif type_ in _COUNTS:
+            self._delta(data["district"], _COUNTS[type_], act.day, 1)
+        elif type_ == "finance.pledge.registered":
+            self._delta(data["district"], "ip_pledge_financing_cny_cumulative", act.day,
+                        float(data["amount_cny"]))  # fmt: skip
+
+    def _delta(self, district: str, indicator: str, day: date, amount: float) -> None:
+        if day <= self.plan.baseline_date:
+            return
+        self._deltas[(district, indicator)][day.replace(day=1)] += amount
+
+    # -- the fold of the rights, in the order of their acts --------------------------------
+    def _fold_rights(self) -> None:
+        if self._folded:
+            return
+        self._folded = True
+        for right, acts in self._rights.items():
+            acts.sort(key=lambda a: a.time)
+            if right.startswith("patent:"):
+                self._fold_patent(acts)
+            else:
+                self._fold_trademark(acts)
+        self._rights.clear()
+
+    def _fold_patent(self, acts: list[_Act]) -> None:
+        high_value = False
+        for act in acts:
+            district, day = act.data["district"], act.day
+            if act.type == "patent.invention.granted":
+                high_value = bool(act.data.get("high_value", False))
+                self._move(district, day, 1, high_value)
+            elif act.type == "patent.invention.lapsed":
+                self._move(district, day, -1, high_value)
+            elif act.type == "patent.invention.restored":
+                self._move(district, day, 1, high_value)
+            elif act.type == "patent.invention.transferred":
+                self._move(act.data["from_district"], day, -1, high_value)
+                self._move(district, day, 1, high_value)
+            elif act.type == "patent.invention.reclassified":
+                now = bool(act.data["high_value"])
+                if now != high_value:
+                    self._delta(district, HIGH, day, 1 if now else -1)
+                high_value = now
+
+    def _move(self, district: str, day: date, sign: int, high_value: bool) -> None:
+        self._delta(district, VALID, day, sign)
+        if high_value:
+            self._delta(district, HIGH, day, sign)
+
+    def _fold_trademark(self, acts: list[_Act]) -> None:
+        flags = {"agricultural": False, "geographical_indication": False}
+        for act in acts:
+            sign = 1 if act.type == "trademark.registered" else -1
+            if sign == 1:
+                flags = {k: bool(act.data.get(k, False)) for k in flags}
+            district, day = act.data["district"], act.day
+            self._delta(district, TRADEMARKS, day, sign)
+            if flags["agricultural"]:
+                self._delta(district, AGRI, day, sign)
+            if flags["geographical_indication"]:
+                self._delta(district, GI, day, sign)
+
+    # -- results ---------------------------------------------------------------------------
+    def series(self, months: Iterable[date]) -> dict[Key, dict[date, float | None]]:
+        """The expected value of each (district, indicator) at the end of each month."""
+        self._fold_rights()
+        window = sorted(months)
+        counted = [i for i in self.plan.indicators if i.kind not in ("ratio", "annual")]
+        codes = [d.code for d in self.plan.districts]
+        city = self.plan.city.code
+        result: dict[Key, dict[date, float | None]] = {}
+        for indicator in counted:
+            city_series = dict.fromkeys(window, 0.0)
+            for code in codes:
+                deltas = self._deltas.get((code, indicator.key), {})
+                running = sum(v for m, v in deltas.items() if m < window[0]) if window else 0.0
+                values: dict[date, float | None] = {}
+                for month in window:
+                    running += deltas.get(month, 0.0)
+                    values[month] = running
+                    city_series[month] += running
+                result[(code, indicator.key)] = values
+            base = self.plan.baseline_for(city, indicator.key)
+            result[(city, indicator.key)] = {
+                m: (base.value if base else 0.0) + v for m, v in city_series.items()
+            }
+        for indicator in self.plan.indicators:
+            if indicator.kind == "ratio" and indicator.numerator is not None:
+                for code in (*codes, city):
+                    population = self.plan.population_of(code)
+                    numerator = result[(code, indicator.numerator)]
+                    result[(code, indicator.key)] = {
+                        m: None if population is None or v is None else v / population * 10_000
+                        for m, v in numerator.items()
+                    }
+        revenue = self._revenue(window, codes)
+        result.update(revenue)
+        return result
+
+    def _revenue(self, window: list[date], codes: list[str]) -> dict[Key, dict[date, float | None]]:
+        """An annual value: at month m, the latest report (as of m) of m's year, per district."""
+        city = dict.fromkeys(window, 0.0)
+        result: dict[Key, dict[date, float | None]] = {}
+        for code in codes:
+            values: dict[date, float] = {}
+            for month in window:
+                reports = [
+                    a for a in self._reports.get((code, month.year), [])
+                    if a.day.replace(day=1) <= month
+                ]  # fmt: skip
+                latest = max(reports, key=lambda a: a.time) if reports else None
+                values[month] = float(latest.data["amount_cny"]) if latest else 0.0
+                city[month] += values[month]
+            result[(code, REVENUE)] = dict(values)
+        result[(self.plan.city.code, REVENUE)] = dict(city)
+        return result
+
+
+def write_truth(
+    path: Path, truth: GroundTruth, months: list[date], scenario: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Write the ground truth as JSON: the final values and every monthly value."""
+    series = truth.series(months)
+    last = months[-1]
+    document: dict[str, Any] = {
+        "scenario": dict(scenario),
+        "tally": {**vars(truth.tally), "by_type": dict(truth.tally.by_type)},
+        "as_of_month": f"{last:%Y-%m}",
+        "values": _nested({k: v[last] for k, v in series.items()}),
+        "series": _nested({k: {f"{m:%Y-%m}": x for m, x in v.items()} for k, v in series.items()}),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True))
+    return document
+
+
+def _nested(flat: Mapping[Key, Any]) -> dict[str, dict[str, Any]]:
+    nested: dict[str, dict[str, Any]] = defaultdict(dict)
+    for (district, indicator), value in flat.items():
+        nested[district][indicator] = value
+    return dict(nested)
