@@ -3,6 +3,10 @@
 Pure maths, shared by the services that report it (indicators' API, alerts' evaluation).
 From baseline B on the baseline date to target T on the target date, with f the elapsed
 fraction of the plan period: `linear` B + (T - B)·f, `compound` B·(T/B)^f.
+
+An `annual` indicator (a year's value, e.g. the IP service revenue of that year) is not a
+running total: what the plan asks of year Y is the path's value at the end of Y, so
+`required_value` on any day of Y answers the path at Y-12-31 (the year's value must reach it).
 """
 
 from __future__ import annotations
@@ -27,12 +31,28 @@ def required_value(plan: Plan, district: str, indicator: str, on: date) -> float
     """The value the plan requires of (district, indicator) on `on`; None without a target.
 
     A district without a published baseline is measured as change since the baseline date, so
-    its baseline is 0 (its target is then read as the planned change).
+    its baseline is 0 (its target is then read as the planned change). For an `annual`
+    indicator, the requirement on the year of `on` (the path at that year's end).
     """
     target = plan.target_for(district, indicator)
     if target is None:
         return None
     baseline = plan.baseline_for(district, indicator)
     start = baseline.value if baseline is not None else 0.0
-    path = plan.indicator(indicator).path
-    return path_value(start, target.value, path, plan.elapsed_fraction(on))
+    spec = plan.indicator(indicator)
+    if spec.kind == "annual":
+        on = date(on.year, 12, 31)
+    return path_value(start, target.value, spec.path, plan.elapsed_fraction(on))
+
+
+def month_end(month: str) -> date:
+    """The last day of a `YYYY-MM` month."""
+    year, mon = int(month[:4]), int(month[5:7])
+    if mon == 12:
+        return date(year, 12, 31)
+    return date.fromordinal(date(year, mon + 1, 1).toordinal() - 1)
+
+
+def months_between(start: date, month: str) -> int:
+    """Whole months from the month of `start` to `month` (`YYYY-MM`): 2020-12-31 to 2021-03 = 3."""
+    return (int(month[:4]) - start.year) * 12 + int(month[5:7]) - start.month

@@ -6,13 +6,24 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer
 
+from services.alerts.adapters.recipients_file import load_recipients
+from services.alerts.adapters.smtp import SmtpSender
+from services.alerts.adapters.store import AlertStore
+from services.alerts.adapters.webhook import WebhookSender
+from services.alerts.domain.numbers import SHANGHAI
 from services.alerts.entrypoints.consumer import consume_forever
+from services.alerts.entrypoints.loops import dispatch_forever, evaluate_forever
+from services.alerts.handlers import Alerting, Policy, SystemClock
+from services.alerts.metrics import AlertMetrics
 from services.alerts.settings import AlertsSettings
 from shared.kafka import ensure_topics, manual_consumer
 from shared.plan import Plan, load_plan
+from shared.postgres import create_pool
 
 
 @dataclass
@@ -20,22 +31,64 @@ class Alerts:
     settings: AlertsSettings
     plan: Plan
     consumer: AIOKafkaConsumer
+    pool: asyncpg.Pool
+    store: AlertStore
+    alerting: Alerting
+
+
+def policy_of(settings: AlertsSettings) -> Policy:
+    return Policy(
+        for_span=timedelta(seconds=settings.for_seconds),
+        hold_down=timedelta(seconds=settings.hold_down_seconds),
+        repeat_interval=timedelta(seconds=settings.repeat_interval_seconds),
+        group_wait=timedelta(seconds=settings.group_wait_seconds),
+        retry_base=settings.retry_base_seconds,
+        retry_max=settings.retry_max_seconds,
+        window=settings.forecast_window_months,
+    )
 
 
 @asynccontextmanager
-async def running(settings: AlertsSettings) -> AsyncIterator[Alerts]:
+async def running(settings: AlertsSettings, metrics: AlertMetrics) -> AsyncIterator[Alerts]:
     plan = load_plan(settings.plan.plan_file)
+    recipients = load_recipients(settings.recipients_file)
+    pool = await create_pool(settings.postgres, settings.db_schema)
+    store = AlertStore(pool)
+    await store.migrate()
+    clock = SystemClock(settings.now.astimezone(SHANGHAI).date() if settings.now else None)
+    await store.recover_in_flight(clock.now())
+    alerting = Alerting(
+        store,
+        plan,
+        recipients,
+        policy_of(settings),
+        clock,
+        metrics,
+        SmtpSender(settings.smtp, settings.crash_point),
+        WebhookSender(settings.webhook_timeout_seconds),
+        settings.smtp.sender,
+    )
     kafka = settings.kafka
     await ensure_topics(kafka, [kafka.indicators_topic])
     consumer = manual_consumer(kafka, settings.consumer_group, "iprwatch-alerts")
     consumer.subscribe([kafka.indicators_topic])
     await consumer.start()
     stopping = asyncio.Event()
-    task = asyncio.create_task(consume_forever(consumer, stopping))
+    tasks = [
+        asyncio.create_task(consume_forever(consumer, alerting, stopping)),
+        asyncio.create_task(
+            evaluate_forever(alerting, settings.evaluation_interval_seconds, stopping)
+        ),
+        asyncio.create_task(
+            dispatch_forever(alerting, settings.dispatch_interval_seconds, stopping)
+        ),
+    ]
     try:
-        yield Alerts(settings, plan, consumer)
+        yield Alerts(settings, plan, consumer, pool, store, alerting)
     finally:
         stopping.set()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await consumer.stop()
+        await pool.close()

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from datetime import date, datetime, time
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import KafkaSettings, PlanSettings, PostgresSettings, SmtpSettings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _default_recipients() -> Path:
+    return REPO_ROOT / "deploy" / "alerts" / "recipients.yaml"
 
 
 class AlertsSettings(BaseSettings):
@@ -16,7 +25,30 @@ class AlertsSettings(BaseSettings):
     db_schema: str = "alerts"
     consumer_group: str = "iprwatch-alerts"
     log_level: str = "INFO"
+    recipients_file: Path = Field(default_factory=_default_recipients)
+    admin_token: SecretStr | None = None  # write endpoints refuse every call without one
+    # "today" for the plan's path (Asia/Shanghai); unset: the real date. Tests, demos, backtests.
+    now: datetime | None = None
+    for_seconds: float = Field(default=86_400, ge=0)  # pending → firing
+    hold_down_seconds: float = Field(default=86_400, ge=0)  # condition gone → resolved
+    repeat_interval_seconds: float = Field(default=7 * 86_400, gt=0)
+    group_wait_seconds: float = Field(default=30, ge=0)
+    evaluation_interval_seconds: float = Field(default=3_600, gt=0)
+    dispatch_interval_seconds: float = Field(default=1.0, gt=0)
+    retry_base_seconds: float = Field(default=5.0, gt=0)
+    retry_max_seconds: float = Field(default=600.0, gt=0)
+    forecast_window_months: int = Field(default=24, ge=3)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    crash_point: str = ""  # failure injection for the crash tests only
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     plan: PlanSettings = Field(default_factory=PlanSettings)
+
+    @field_validator("now", mode="before")
+    @classmethod
+    def _date_is_midday(cls, value: object) -> object:
+        """A bare date `2024-06-30` means that day (noon, Beijing time)."""
+        if isinstance(value, str) and len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(12)).isoformat() + "+08:00"
+        return value

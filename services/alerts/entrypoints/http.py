@@ -6,19 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
 
 from services.alerts.bootstrap import Alerts, running
+from services.alerts.entrypoints.api import api_router
+from services.alerts.metrics import AlertMetrics
 from services.alerts.settings import AlertsSettings
 from shared.ops import ops_router
 
 
 def create_app(settings: AlertsSettings) -> FastAPI:
-    registry = CollectorRegistry(auto_describe=True)
+    metrics = AlertMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with running(settings) as alerts:
+        async with running(settings, metrics) as alerts:
             app.state.alerts = alerts
             yield
 
@@ -26,7 +27,15 @@ def create_app(settings: AlertsSettings) -> FastAPI:
 
     async def ready() -> dict[str, bool]:
         alerts: Alerts | None = getattr(app.state, "alerts", None)
-        return {"kafka": alerts is not None}
+        if alerts is None:
+            return {"kafka": False, "postgres": False}
+        try:
+            await alerts.pool.fetchval("SELECT 1")
+            database = True
+        except Exception:  # noqa: BLE001 - readiness reports, never raises
+            database = False
+        return {"kafka": True, "postgres": database}
 
-    app.include_router(ops_router(registry, ready))
+    app.include_router(ops_router(metrics.registry, ready))
+    app.include_router(api_router())
     return app

@@ -1,0 +1,152 @@
+"""One notification mail: Chinese subject and body, text and HTML, a PNG chart per alert.
+
+Pure: builds an `email.message.EmailMessage` from notice items; sending is the adapter's job.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+from services.alerts.domain.chart import ChartData, render_png
+from services.alerts.domain.notices import Item, message_id, thread_id
+from services.alerts.domain.numbers import SHANGHAI, beijing_time, chinese_amount
+
+STATUS_ZH = {
+    "behind": "落后于规划路径",
+    "at_risk": "预测到期难以达标",
+    "on_track": "符合进度",
+    "no_data": "暂无数据",
+    "no_target": "无目标",
+}
+KIND_ZH = {"firing": "告警", "repeat": "告警(重复提醒)", "resolved": "已恢复"}
+
+
+def _amount(value: Any, unit: str) -> str:
+    return "—" if value is None else chinese_amount(float(value), unit)
+
+
+def _headline(item: Item) -> str:
+    s = item.snapshot
+    what = STATUS_ZH.get(str(s["status"]), str(s["status"]))
+    if item.kind == "resolved":
+        what = "已恢复正常进度"
+    return f"{s['district_name']} {s['indicator_name']} {what}"
+
+
+def subject_of(items: Sequence[Item]) -> str:
+    if len(items) == 1:
+        return f"【知识产权规划监测】{KIND_ZH[items[0].kind]}:{_headline(items[0])}"
+    firing = sum(1 for i in items if i.kind != "resolved")
+    resolved = len(items) - firing
+    return f"【知识产权规划监测】{firing} 项告警,{resolved} 项恢复:{_headline(items[0])} 等"
+
+
+def _lines(item: Item) -> list[tuple[str, str]]:
+    s = item.snapshot
+    unit = str(s["unit"])
+    forecast = _amount(s["forecast"], unit)
+    if s["forecast"] is not None:
+        low, high = _amount(s["forecast_low"], unit), _amount(s["forecast_high"], unit)
+        forecast += f"(90% 区间 {low} ~ {high})"
+    else:
+        forecast += "(数据不足,无法预测)"
+    at = datetime.fromisoformat(str(s["at"]))
+    return [
+        ("区县", f"{s['district_name']}({s['district']})"),
+        ("指标", f"{s['indicator_name']}({s['indicator']})"),
+        ("状态", f"{KIND_ZH[item.kind]} · {STATUS_ZH.get(str(s['status']), str(s['status']))}"),
+        ("当前值", f"{_amount(s['value'], unit)}(截至 {s['month']})"),
+        ("规划路径要求值", _amount(s["required"], unit)),
+        ("到期预测值", forecast),
+        ("2025 年目标", _amount(s["target"], unit)),
+        ("容差", f"{float(s['tolerance']) * 100:g}%"),
+        ("评估时间", beijing_time(at)),
+    ]
+
+
+def _chart(item: Item) -> bytes:
+    s = item.snapshot
+    series = [(float(x), float(y)) for x, y in s["series"]]
+    last = series[-1] if series else None
+    forecast_to = None
+    if s["forecast"] is not None and last is not None:
+        x_max = float(s["x_max"])
+        forecast_to = (
+            x_max,
+            float(s["forecast"]),
+            float(s["forecast_low"]),
+            float(s["forecast_high"]),
+        )
+    return render_png(
+        ChartData(
+            series=series,
+            path=[(float(x), float(y)) for x, y in s["path"]],
+            forecast_from=last if forecast_to else None,
+            forecast_to=forecast_to,
+            x_max=float(s["x_max"]),
+        )
+    )
+
+
+def compose(
+    recipient: str, items: Sequence[Item], sender: str, created_at: datetime
+) -> EmailMessage:
+    """The mail to `recipient` for `items`; identical for identical inputs (Message-ID too)."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = recipient
+    msg["Subject"] = subject_of(items)
+    msg["Date"] = format_datetime(created_at.astimezone(SHANGHAI))
+    msg["Message-ID"] = message_id(recipient, items)
+    threads = [thread_id(i.district, i.indicator) for i in items]
+    if len(set(threads)) == 1:
+        msg["In-Reply-To"] = threads[0]
+    msg["References"] = " ".join(dict.fromkeys(threads))
+    msg["X-IPRWatch-Alerts"] = ", ".join(i.key for i in items)
+
+    text = ["以下知识产权规划指标的进度发生变化:", ""]
+    for item in items:
+        text += [f"■ {_headline(item)}"] + [f"  {k}:{v}" for k, v in _lines(item)] + [""]
+    text += [
+        "图示:蓝色为实际值,灰色虚线为规划路径,橙色虚线为预测及其区间。",
+        "",
+        "此邮件由 IPR Watch 自动发送。",
+    ]
+    msg.set_content("\n".join(text))
+
+    parts = [
+        "<html><body style='font-family:sans-serif'>",
+        "<p>以下知识产权规划指标的进度发生变化:</p>",
+    ]
+    for n, item in enumerate(items):
+        rows = "".join(
+            f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in _lines(item)
+        )
+        parts += [
+            f"<h3>{html.escape(_headline(item))}</h3>",
+            f"<table cellpadding='4'>{rows}</table>",
+            f"<p><img src='cid:chart{n}@{'alerts.iprwatch'}' alt='走势图' width='480'"
+            " height='240'></p>",
+        ]
+    parts += [
+        "<p style='color:#666'>蓝色:实际值;灰色虚线:规划路径;橙色虚线及阴影:预测及 90% 区间。"
+        "</p></body></html>"
+    ]
+    msg.add_alternative("".join(parts), subtype="html")
+    html_part = msg.get_body(preferencelist=("html",))
+    assert isinstance(html_part, EmailMessage)  # noqa: S101 - added just above
+    for n, item in enumerate(items):
+        html_part.add_related(
+            _chart(item),
+            maintype="image",
+            subtype="png",
+            cid=f"<chart{n}@alerts.iprwatch>",
+            filename=f"{item.district}-{item.indicator}.png",
+        )
+    return msg

@@ -1,0 +1,49 @@
+"""Notices: what one mail (or webhook call) says, its deterministic Message-ID and threading.
+
+A notice item is one alert's transition told to one recipient: (district, indicator, epoch,
+kind, repeat). The items of one mail are fixed when its send-log row is written, so its
+Message-ID (a hash of the recipient and the item keys) is the same after any restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["firing", "repeat", "resolved"]
+DOMAIN = "alerts.iprwatch"
+
+
+@dataclass(frozen=True)
+class Item:
+    district: str
+    indicator: str
+    epoch: int
+    kind: Kind
+    repeat: int
+    snapshot: dict[str, Any]  # the assessment when the notice was decided (see handlers)
+
+    @property
+    def key(self) -> str:
+        return f"{self.district}/{self.indicator}/{self.epoch}/{self.kind}/{self.repeat}"
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {
+            "district": self.district,
+            "indicator": self.indicator,
+            "severity": str(self.snapshot.get("severity", "warning")),
+        }
+
+
+def message_id(recipient: str, items: Sequence[Item]) -> str:
+    digest = hashlib.sha256(
+        "\n".join([recipient.lower(), *sorted(i.key for i in items)]).encode()
+    ).hexdigest()
+    return f"<{digest[:40]}@{DOMAIN}>"
+
+
+def thread_id(district: str, indicator: str) -> str:
+    return f"<thread.{district}.{indicator}@{DOMAIN}>"
