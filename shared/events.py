@@ -1,8 +1,12 @@
 """The event contract: CloudEvents 1.0 that registry systems push, one model per type.
 
 Every service reads and writes events through this module and nothing else: the envelope
-(`CloudEvent`), the typed `data` of each event type, and the two wire forms (JSON for HTTP,
-binary mode with `ce_` headers for Kafka).
+(`CloudEvent`), the typed `data` of each event type, one frozen envelope class per type
+(`TYPED_EVENTS`, e.g. `InventionGrantedEvent`), an example of each type (`EXAMPLES`), and the
+wire forms (JSON for HTTP, binary mode with `ce_` headers for Kafka and HTTP).
+
+The contract is version 1 (`CONTRACT_VERSION`, topic `ipr.events.v1`): a change that is not
+backward compatible gets new type names and a new topic.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
+from pydantic_core import to_jsonable_python
 
+CONTRACT_VERSION = 1
 SPEC_VERSION = "1.0"
 TYPE_PREFIX = "cn.ipr."
 EARLIEST_ACT = date(1985, 1, 1)  # the Chinese Patent Law took effect on 1985-04-01
@@ -159,9 +166,21 @@ class CloudEvent(BaseModel):
             raise ValueError(f"unknown event type {value!r}")
         return value
 
+    @field_validator("time")
+    @classmethod
+    def _sane_time(cls, value: datetime, info: ValidationInfo) -> datetime:
+        if value.date() < EARLIEST_ACT:
+            raise ValueError(f"time {value.isoformat()} is before {EARLIEST_ACT}")
+        latest = (info.context or {}).get("latest_time")
+        if isinstance(latest, datetime) and value > latest:
+            raise ValueError(f"time {value.isoformat()} is in the future")
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _typed_data(cls, raw: Any, info: ValidationInfo) -> Any:
+        if cls is not CloudEvent:  # a typed event class validates its own `data`
+            return raw
         if isinstance(raw, Mapping) and isinstance(raw.get("data"), Mapping):
             model = DATA_MODELS.get(str(raw.get("type")))
             if model is not None:
@@ -169,14 +188,9 @@ class CloudEvent(BaseModel):
         return raw
 
     @model_validator(mode="after")
-    def _subject_and_time(self, info: ValidationInfo) -> CloudEvent:
+    def _subject_given(self) -> CloudEvent:
         if self.data.needs_subject and self.subject is None:
             raise ValueError(f"subject is required for {self.type}")
-        if self.time.date() < EARLIEST_ACT:
-            raise ValueError(f"time {self.time.isoformat()} is before {EARLIEST_ACT}")
-        latest = (info.context or {}).get("latest_time")
-        if isinstance(latest, datetime) and self.time > latest:
-            raise ValueError(f"time {self.time.isoformat()} is in the future")
         return self
 
     @property
@@ -188,16 +202,112 @@ class CloudEvent(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+def _typed_event_class(event_type: str, data_model: type[EventData]) -> type[CloudEvent]:
+    """The envelope of one event type: `type` fixed, `data` typed, `subject` required if due."""
+    subject: Any = (ShortText, ...) if data_model.needs_subject else (ShortText | None, None)
+    return create_model(
+        f"{data_model.__name__}Event",
+        __base__=CloudEvent,
+        __module__=__name__,
+        type=(Literal[event_type], ...),  # type: ignore[arg-type]
+        subject=subject,
+        data=(data_model, ...),
+    )
+
+
+TYPED_EVENTS: Mapping[str, type[CloudEvent]] = {
+    event_type: _typed_event_class(event_type, model) for event_type, model in DATA_MODELS.items()
+}
+
+
+def parse_event(raw: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> CloudEvent:
+    """Validate one structured-mode event with its type's own class (faster, precise errors).
+
+    Raises `UnknownEventType` when `type` names no type of the contract, else pydantic's
+    `ValidationError` with every problem located (`data.district`, `subject`, `time`, ...).
+    """
+    event_class = TYPED_EVENTS.get(raw.get("type"))  # type: ignore[arg-type]
+    if event_class is None:
+        raise UnknownEventType(raw.get("type"))
+    return event_class.model_validate(raw, context=context)
+
+
+class UnknownEventType(ValueError):
+    def __init__(self, value: object) -> None:
+        if isinstance(value, str):
+            message = f"unknown event type {value!r}: not one of the {len(EVENT_TYPES)} types"
+        elif value is None:
+            message = "type is missing"
+        else:
+            message = f"type must be a string, got {type(value).__name__}"
+        super().__init__(message)
+        self.value = value
+
+
+_EXAMPLE_DATA: Mapping[str, tuple[str | None, dict[str, Any]]] = {
+    "patent.invention.granted": ("ZL202310123456.7", {"district": "500112", "high_value": True}),
+    "patent.invention.lapsed": ("ZL201810654321.X", {"district": "500106", "reason": "fees"}),
+    "patent.invention.restored": ("ZL201810654321.X", {"district": "500106"}),
+    "patent.invention.transferred": (
+        "ZL202010765432.1", {"district": "500112", "from_district": "500103"}
+    ),
+    "patent.invention.reclassified": ("ZL202310123456.7", {"district": "500112",
+                                                           "high_value": False}),
+    "pct.application.filed": ("PCT/CN2023/098765", {"district": "500105"}),
+    "trademark.registered": ("68123456", {"district": "500111", "agricultural": True,
+                                          "geographical_indication": False}),
+    "trademark.lapsed": ("12345678", {"district": "500101"}),
+    "trademark.madrid.registered": ("1712345", {"district": "500108"}),
+    "gi.product.registered": ("GI-2023-017", {"district": "500229"}),
+    "copyright.software.registered": ("2023SR0123456", {"district": "500107"}),
+    "copyright.work.registered": ("渝作登字-2023-A-00012345", {"district": "500103",
+                                                             "category": "fine_art"}),
+    "finance.pledge.registered": ("Y2023500000123", {"district": "500112",
+                                                     "amount_cny": 25000000.0}),
+    "service.revenue.reported": (None, {"district": "500103", "year": 2023,
+                                        "amount_cny": 1250000.0}),
+}  # fmt: skip
+
+
+def _example(suffix: str, subject: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    registry = suffix.split(".")[0]
+    event: dict[str, Any] = {
+        "specversion": SPEC_VERSION,
+        "id": f"{registry}-2023-0512-000123",
+        "source": f"/registries/{registry}",
+        "type": f"{TYPE_PREFIX}{suffix}",
+        "time": "2023-05-12T00:00:00+08:00",
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+    if subject is not None:
+        event["subject"] = subject
+    return event
+
+
+EXAMPLES: Mapping[str, Mapping[str, Any]] = {
+    f"{TYPE_PREFIX}{suffix}": _example(suffix, subject, data)
+    for suffix, (subject, data) in _EXAMPLE_DATA.items()
+}
+
+
 HeaderList = list[tuple[str, bytes]]
 _KAFKA_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time")
 
 
 def to_kafka(event: CloudEvent) -> tuple[bytes, bytes, HeaderList]:
     """Binary content mode for Kafka: key = district code, value = data, `ce_` headers."""
-    attrs = event.model_dump(mode="json", include=set(_KAFKA_ATTRIBUTES), exclude_none=True)
-    headers: HeaderList = [(f"ce_{name}", str(attrs[name]).encode()) for name in attrs]
+    headers: HeaderList = [
+        ("ce_specversion", event.specversion.encode()),
+        ("ce_id", event.id.encode()),
+        ("ce_source", event.source.encode()),
+        ("ce_type", event.type.encode()),
+    ]
+    if event.subject is not None:
+        headers.append(("ce_subject", event.subject.encode()))
+    headers.append(("ce_time", str(to_jsonable_python(event.time)).encode()))
     headers.append(("content-type", event.datacontenttype.encode()))
-    value = event.data.model_dump_json(exclude_none=True).encode()
+    value = event.data.__pydantic_serializer__.to_json(event.data, exclude_none=True)
     return event.district.encode(), value, headers
 
 

@@ -33,6 +33,7 @@ from iprwatch.stack.processes import (
     wait_until,
 )
 from iprwatch.stack.state import Part, StackState
+from services.ingest.adapters.tokens import TokenStore, ensure_token
 from shared.kafka import ensure_topics
 from shared.settings import KafkaSettings
 
@@ -192,6 +193,7 @@ class Stack:
         endpoints = self.up_infra()
         state = self._state()
         env = {**os.environ, **endpoints.service_env()}
+        env.update(provision_ingest_tokens(self.home, env))
         ports: dict[str, int] = {}
         for name in SERVICES:
             part = self._live(state, name)
@@ -260,6 +262,14 @@ class Stack:
         self.say(f"{what} ...")
         yield
         self.say(f"{what}: ready in {time.monotonic() - started:.1f}s")
+
+
+def provision_ingest_tokens(home: StackHome, env: dict[str, str]) -> dict[str, str]:
+    """Make sure the `simulator` token (every source and type) exists; its plaintext goes to
+    `<home>/simulator.token` (0600). Return the setting that points ingest at the tokens file."""
+    tokens_file = Path(env.get("IPRWATCH_INGEST_TOKENS_FILE") or home.root / "ingest-tokens.json")
+    ensure_token(TokenStore(tokens_file), "simulator", home.root / "simulator.token")
+    return {"IPRWATCH_INGEST_TOKENS_FILE": str(tokens_file)}
 
 
 def service_marker(name: str) -> str:

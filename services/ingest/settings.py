@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.ingest.adapters.tokens import default_tokens_file
 from shared.settings import KafkaSettings, PlanSettings
 
 
@@ -15,7 +18,10 @@ class IngestSettings(BaseSettings):
     port: int = 8001
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     max_batch_events: int = Field(default=10_000, ge=1)
-    publish_timeout_seconds: float = Field(default=10.0, gt=0)
+    publish_timeout_seconds: float = Field(default=5.0, gt=0)
+    retry_after_seconds: int = Field(default=5, ge=1)
+    tokens_file: Path = Field(default_factory=default_tokens_file)
+    producer_batch_bytes: int = Field(default=512 * 1024, ge=16 * 1024, le=1_000_000)
     log_level: str = "INFO"
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     plan: PlanSettings = Field(default_factory=PlanSettings)

@@ -34,9 +34,15 @@ async def test_events_posted_over_http_show_on_indicators_metrics(
     events.append(grant(90, "500111", high_value=False))
     events.append(grant(91, "500111", high_value=False, day="2020-06-01"))  # in the baseline
     async with httpx.AsyncClient(timeout=30) as client:
-        first = await client.post(f"{services.ingest}/v1/events", json=events[:4])
-        second = await client.post(f"{services.ingest}/v1/events", json=events[4:])
-        again = await client.post(f"{services.ingest}/v1/events", json=events[:2])  # duplicates
+        first = await client.post(
+            f"{services.ingest}/v1/events", json=events[:4], headers=services.auth_headers
+        )
+        second = await client.post(
+            f"{services.ingest}/v1/events", json=events[4:], headers=services.auth_headers
+        )
+        again = await client.post(
+            f"{services.ingest}/v1/events", json=events[:2], headers=services.auth_headers
+        )  # duplicates
     assert (first.status_code, first.json()) == (202, {"accepted": 4})
     assert (second.status_code, second.json()) == (202, {"accepted": 3})
     assert again.status_code == 202
@@ -57,7 +63,9 @@ async def test_events_posted_over_http_show_on_indicators_metrics(
 async def test_alerts_receives_the_indicator_changes(services: RunningServices) -> None:
     async with httpx.AsyncClient(timeout=30) as client:
         response = await client.post(
-            f"{services.ingest}/v1/events", json=[grant(7, "500101", True)]
+            f"{services.ingest}/v1/events",
+            json=[grant(7, "500101", True)],
+            headers=services.auth_headers,
         )
     assert response.status_code == 202
     log = services.logs / "alerts.log"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from iprwatch.stack.processes import LOOPBACK, free_port, stop
 from iprwatch.stack.stack import SERVICES, Endpoints, launch_service, service_marker, wait_ready
+from services.ingest.adapters.tokens import TokenStore
 from shared.settings import KafkaSettings
 
 
@@ -19,6 +20,12 @@ class RunningServices:
     pids: dict[str, int]
     env: dict[str, str]
     logs: Path
+    token: str = ""
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """What a registry system sends: the bearer token of this test (every source, type)."""
+        return {"Authorization": f"Bearer {self.token}"}
 
     @property
     def ingest(self) -> str:
@@ -63,6 +70,10 @@ def start_services(
     for name in SERVICES:
         ports[name] = free_port(taken=set(ports.values()))
     env = service_env(infra, kafka, db_schema, ports)
+    tokens_file = logs / "ingest-tokens.json"
+    token = TokenStore(tokens_file).add("tests", ["*"], ["*"])
+    env["IPRWATCH_INGEST_TOKENS_FILE"] = str(tokens_file)
+    env["IPRWATCH_TOKEN"] = token
     pids: dict[str, int] = {}
     urls = {name: f"http://{LOOPBACK}:{port}" for name, port in ports.items()}
     try:
@@ -70,7 +81,7 @@ def start_services(
             log = logs / f"{name}.log"
             pids[name] = launch_service(name, env, log)
             wait_ready(urls[name], pids[name], name, log)
-        yield RunningServices(urls, pids, env, logs)
+        yield RunningServices(urls, pids, env, logs, token)
     finally:
         for name, pid in pids.items():
             stop(pid, service_marker(name), timeout=20)

@@ -5,16 +5,20 @@ Pure: no framework here. A batch is validated whole, so a caller can publish all
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
-from shared.events import CloudEvent
+from services.ingest.domain.grants import TokenGrant
+from shared.events import DATA_MODELS, SPEC_VERSION, CloudEvent, UnknownEventType, parse_event
 
 CLOCK_SKEW = timedelta(minutes=10)
+UNKNOWN_TYPE = "unknown"
 
 
 @dataclass(frozen=True)
@@ -23,18 +27,48 @@ class EventProblem:
     id: str | None
     field: str
     problem: str
+    reason: str = dataclasses.field(default="invalid", compare=False)  # a bounded metric label
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.id, "field": self.field, "problem": self.problem}
 
 
 class InvalidEvents(Exception):
     """Some events of a request are not valid: nothing of the request may be published."""
 
-    def __init__(self, problems: Sequence[EventProblem]) -> None:
-        super().__init__(f"{len(problems)} invalid event(s)")
+    def __init__(self, problems: Sequence[EventProblem], events: int) -> None:
+        super().__init__(f"{len({p.index for p in problems})} of {events} event(s) are invalid")
+        self.problems = list(problems)
+        self.events = events
+
+
+class OutOfScope(Exception):
+    """The token may not write some events of the request (their `source` or `type`)."""
+
+    def __init__(self, grant: TokenGrant, problems: Sequence[EventProblem]) -> None:
+        super().__init__(f"token {grant.name!r} may not send {len(problems)} of these event(s)")
+        self.grant = grant
         self.problems = list(problems)
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "event"
+
+
+def _problem_of(index: int, event_id: str | None, error: ErrorDetails) -> EventProblem:
+    loc = tuple(error["loc"])
+    path = _field_path(loc)
+    kind = error["type"]
+    message = error["msg"].removeprefix("Value error, ")
+    reason = "invalid_data" if loc[:1] == ("data",) else "invalid_envelope"
+    if loc == ("specversion",):
+        message = f'specversion must be "{SPEC_VERSION}" (CloudEvents 1.0), got {error["input"]!r}'
+        reason = "bad_specversion"
+    elif kind == "missing" or (loc == ("subject",) and error["input"] is None):
+        message = "required" if loc != ("subject",) else "required: the right's number"
+    elif kind == "extra_forbidden":
+        message = f"unknown {'data field' if reason == 'invalid_data' else 'attribute'} {path!r}"
+    return EventProblem(index, event_id, path, message, reason)
 
 
 def validate_events(
@@ -45,17 +79,46 @@ def validate_events(
     events: list[CloudEvent] = []
     problems: list[EventProblem] = []
     for index, raw in enumerate(raw_events):
-        event_id = raw.get("id") if isinstance(raw, dict) else None
-        event_id = event_id if isinstance(event_id, str) else None
         if not isinstance(raw, dict):
-            problems.append(EventProblem(index, None, "event", "must be a JSON object"))
+            problems.append(EventProblem(index, None, "event", "must be a JSON object", "invalid"))
             continue
+        event_id = raw.get("id")
+        event_id = event_id if isinstance(event_id, str) else None
         try:
-            events.append(CloudEvent.model_validate(raw, context=context))
+            events.append(parse_event(raw, context))
+        except UnknownEventType as exc:
+            problems.append(EventProblem(index, event_id, "type", str(exc), "unknown_type"))
         except ValidationError as exc:
-            for error in exc.errors(include_url=False):
-                loc = tuple(p for p in error["loc"] if not str(p).endswith("Data"))
-                problems.append(EventProblem(index, event_id, _field_path(loc), error["msg"]))
+            problems.extend(_problem_of(index, event_id, e) for e in exc.errors(include_url=False))
     if problems:
-        raise InvalidEvents(problems)
+        raise InvalidEvents(problems, len(raw_events))
     return events
+
+
+def check_scope(raw_events: Sequence[Any], grant: TokenGrant) -> None:
+    """Raise `OutOfScope` for every event whose `source` or `type` the token may not send.
+
+    Events whose `source` or `type` is not a string are left to `validate_events`.
+    """
+    problems: list[EventProblem] = []
+    for index, raw in enumerate(raw_events):
+        if not isinstance(raw, dict):
+            continue
+        event_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+        source, event_type = raw.get("source"), raw.get("type")
+        if isinstance(source, str) and not grant.allows_source(source):
+            problems.append(EventProblem(index, event_id, "source",
+                                         f"token {grant.name!r} may not send source {source!r}",
+                                         "forbidden_source"))  # fmt: skip
+        if isinstance(event_type, str) and not grant.allows_type(event_type):
+            problems.append(EventProblem(index, event_id, "type",
+                                         f"token {grant.name!r} may not send type {event_type!r}",
+                                         "forbidden_type"))  # fmt: skip
+    if problems:
+        raise OutOfScope(grant, problems)
+
+
+def type_label(raw: Any) -> str:
+    """The event type for a metric label: a contract type, or `unknown` (labels stay bounded)."""
+    value = raw.get("type") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) and value in DATA_MODELS else UNKNOWN_TYPE

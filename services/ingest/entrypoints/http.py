@@ -1,63 +1,184 @@
-"""The registry-facing HTTP API: POST /v1/events, plus the operational endpoints."""
+"""The registry-facing HTTP API: POST /v1/events, plus the operational endpoints.
+
+Order of checks for a write: token (401), content type (415), size (413), JSON (400),
+batch size (413), scope (403), validation of the whole batch (422), Kafka (503), then 202.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from services.ingest.adapters.publisher import BrokerUnavailable
+from services.ingest.adapters.tokens import TokenError, TokenStore
 from services.ingest.bootstrap import Ingest, running
-from services.ingest.domain.validation import InvalidEvents
+from services.ingest.domain.binding import (
+    BadRequest,
+    TooManyEvents,
+    UnsupportedMediaType,
+    raw_events,
+)
+from services.ingest.domain.grants import TokenGrant
+from services.ingest.domain.validation import InvalidEvents, OutOfScope
+from services.ingest.entrypoints.middleware import RequestContext
+from services.ingest.entrypoints.openapi import operation
 from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import IngestSettings
 from shared.ops import ops_router
 
+log = logging.getLogger(__name__)
+ADD_TOKEN_HINT = "iprwatch tokens add NAME --source SOURCE --type TYPE"  # noqa: S105
 
-def create_app(settings: IngestSettings) -> FastAPI:
-    metrics = IngestMetrics()
+
+class ApiError(Exception):
+    """An answer other than 202: its status, a message and, where useful, per-event errors."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.errors, self.headers = status, detail, errors, headers
+
+    def response(self) -> JSONResponse:
+        body: dict[str, Any] = {"detail": self.detail}
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return JSONResponse(body, status_code=self.status, headers=self.headers)
+
+
+Starter = Callable[[IngestSettings, IngestMetrics], AbstractAsyncContextManager[Ingest]]
+
+
+def create_app(
+    settings: IngestSettings, metrics: IngestMetrics | None = None, start: Starter = running
+) -> FastAPI:
+    """The app; `start` builds the running intake in the lifespan (tests pass fakes)."""
+    metrics = metrics or IngestMetrics()
+    tokens = TokenStore(settings.tokens_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with running(settings, metrics) as ingest:
+        async with start(settings, metrics) as ingest:
             app.state.ingest = ingest
             yield
 
-    app = FastAPI(title="IPR Watch ingest", version="1", lifespan=lifespan)
+    app = FastAPI(
+        title="IPR Watch ingest",
+        version="1",
+        description="Registry systems push CloudEvents 1.0 here; each is published to Kafka.",
+        lifespan=lifespan,
+    )
 
     async def ready() -> dict[str, bool]:
         ingest: Ingest | None = getattr(app.state, "ingest", None)
-        if ingest is None:
-            return {"kafka": False}
-        return {"kafka": await _kafka_reachable(ingest)}
+        return {"kafka": ingest is not None and await ingest.kafka_reachable()}
 
     app.include_router(ops_router(metrics.registry, ready))
+    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
+    openapi_extra, components = operation()
 
-    @app.post("/v1/events", status_code=202)
+    @app.post(
+        "/v1/events",
+        status_code=202,
+        summary="Publish registration events",
+        openapi_extra=openapi_extra,
+        tags=["events"],
+    )
     async def post_events(request: Request) -> JSONResponse:
         ingest: Ingest = request.app.state.ingest
-        body = await request.body()
+        grant = _authenticate(tokens, request.headers.get("authorization"))
+        content_type = request.headers.get("content-type")
+        body = await _read_body(request, settings.max_body_bytes)
         try:
-            parsed: Any = json.loads(body)
-        except json.JSONDecodeError as exc:
-            return JSONResponse({"detail": f"malformed JSON: {exc}"}, status_code=400)
-        raw_events = parsed if isinstance(parsed, list) else [parsed]
+            events = raw_events(content_type, request.headers, body, settings.max_batch_events)
+        except UnsupportedMediaType as exc:
+            _count(metrics, "unsupported_media_type")
+            raise ApiError(415, str(exc)) from exc
+        except TooManyEvents as exc:
+            _count(metrics, "too_many_events")
+            raise ApiError(413, str(exc)) from exc
+        except BadRequest as exc:
+            _count(metrics, "malformed")
+            raise ApiError(400, str(exc)) from exc
         try:
-            accepted = await ingest.intake.accept(raw_events)
+            accepted = await ingest.intake.accept(events, grant)
+        except OutOfScope as exc:
+            raise ApiError(403, str(exc), [p.to_json() for p in exc.problems]) from exc
         except InvalidEvents as exc:
-            errors = [vars(p) for p in exc.problems]
-            return JSONResponse({"detail": "invalid events", "errors": errors}, status_code=422)
+            raise ApiError(422, str(exc), [p.to_json() for p in exc.problems]) from exc
+        except BrokerUnavailable as exc:
+            log.warning("publishing failed: %s", exc)
+            raise ApiError(
+                503,
+                "Kafka is unavailable: nothing of this request is acknowledged; retry later",
+                headers={"Retry-After": str(settings.retry_after_seconds)},
+            ) from exc
         return JSONResponse({"accepted": accepted}, status_code=202)
 
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = default_openapi()
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(components)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(RequestContext, metrics=metrics)
     return app
 
 
-async def _kafka_reachable(ingest: Ingest) -> bool:
+async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+    return exc.response()
+
+
+def _count(metrics: IngestMetrics, reason: str) -> None:
+    metrics.events_rejected.labels("unknown", reason).inc()
+
+
+def _authenticate(tokens: TokenStore, header: str | None) -> TokenGrant:
+    challenge = {"WWW-Authenticate": 'Bearer realm="iprwatch-ingest"'}
     try:
-        await ingest.producer.client.fetch_all_metadata()
-    except Exception:  # noqa: BLE001 - any failure means "not reachable"
-        return False
-    return True
+        empty = tokens.is_empty()
+    except TokenError as exc:
+        log.error("the tokens file cannot be read: %s", exc)
+        raise ApiError(503, "the ingest service's token configuration is unreadable") from exc
+    if empty:
+        raise ApiError(
+            401,
+            f"no ingest tokens are configured ({tokens.path}): create one with "
+            f"`{ADD_TOKEN_HINT}` and send it as `Authorization: Bearer <token>`",
+            headers=challenge,
+        )
+    scheme, _, token = (header or "").partition(" ")
+    if not header or scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "missing bearer token: send `Authorization: Bearer <token>`",
+                       headers=challenge)  # fmt: skip
+    grant = tokens.verify(token.strip())
+    if grant is None:
+        raise ApiError(401, "unknown or revoked token", headers=challenge)
+    return grant
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"body of {declared} bytes is over the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"body over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,86 @@
+"""Fakes for the ingest service's ports, and the app running on them (no broker needed)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.ingest.adapters.publisher import BrokerUnavailable
+from services.ingest.adapters.tokens import TokenStore
+from services.ingest.bootstrap import Ingest
+from services.ingest.entrypoints.http import create_app
+from services.ingest.handlers import EventIntake
+from services.ingest.metrics import IngestMetrics
+from services.ingest.settings import IngestSettings
+from shared.events import CloudEvent
+from shared.plan import default_plan_path, load_plan
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.published: list[CloudEvent] = []
+        self.down = False
+
+    async def publish(self, events: Sequence[CloudEvent]) -> None:
+        if self.down:
+            raise BrokerUnavailable("the fake broker is down")
+        self.published.extend(events)
+
+
+class FakeProducer:
+    def __init__(self, publisher: FakePublisher) -> None:
+        self.publisher = publisher
+
+
+@pytest.fixture
+def publisher() -> FakePublisher:
+    return FakePublisher()
+
+
+@pytest.fixture
+def metrics() -> IngestMetrics:
+    return IngestMetrics()
+
+
+@pytest.fixture
+def tokens(tmp_path: Path) -> TokenStore:
+    return TokenStore(tmp_path / "tokens.json")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> IngestSettings:
+    return IngestSettings(tokens_file=tmp_path / "tokens.json", max_body_bytes=256 * 1024)
+
+
+@pytest.fixture
+def app(settings: IngestSettings, metrics: IngestMetrics, publisher: FakePublisher) -> FastAPI:
+    @asynccontextmanager
+    async def start(s: IngestSettings, m: IngestMetrics) -> AsyncIterator[Ingest]:
+        plan = load_plan(default_plan_path())
+        yield Ingest(s, plan, FakeProducer(publisher), EventIntake(plan, publisher, m), m)
+
+    return create_app(settings, metrics, start)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
+            yield client
+
+
+@pytest.fixture
+def token(tokens: TokenStore) -> str:
+    """A token allowed every source and type."""
+    return tokens.add("all", ["*"], ["*"])
+
+
+@pytest.fixture
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
