@@ -1,0 +1,305 @@
+"""Every panel of every dashboard, queried on a real Prometheus scraping the three services.
+
+The services run on this test's topics and schema; events of many types and districts go in
+through ingest (plus duplicates, refused events and one undecodable record straight on the
+topic); a Prometheus from Debian's package scrapes them every second with the shipped rules.
+Each panel's query (Grafana variables replaced by concrete values) must answer without error
+and with at least one series. The result of every query is written to .iprwatch/panel-report.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import re
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from iprwatch.stack import prometheus
+from iprwatch.stack.home import REPO_ROOT
+from iprwatch.stack.processes import LOOPBACK, free_port, stop
+from shared.settings import KafkaSettings
+from tests.observability.dashboards import (
+    PanelQuery,
+    load_dashboards,
+    queries,
+    substitute,
+    variable_queries,
+)
+from tests.support.services import RunningServices
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+REPORT = REPO_ROOT / ".iprwatch" / "panel-report.json"
+DISTRICT = "500111"  # Dazu: the one district with published targets
+VARIABLES = {
+    "district": DISTRICT,
+    "indicator": "geographical_indications",
+    "__rate_interval": "1m",
+    "__interval": "1s",
+    "__range": "5m",
+}
+DEADLINE_SECONDS = 45
+METRIC = re.compile(r"\b(ipr_[a-z0-9_]+|[a-z_]+:[a-z0-9_]+:[a-z0-9_]+)\b")
+
+
+@pytest.fixture
+def alerts_fire_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plan alerts fire on the first evaluation, evaluated every second (read at service start)."""
+    monkeypatch.setenv("IPRWATCH_ALERTS_FOR_SECONDS", "0")
+    monkeypatch.setenv("IPRWATCH_ALERTS_EVALUATION_INTERVAL_SECONDS", "1")
+    monkeypatch.setenv("IPRWATCH_ALERTS_GROUP_WAIT_SECONDS", "0")
+
+
+@pytest.fixture
+def running(alerts_fire_at_once: None, request: pytest.FixtureRequest) -> RunningServices:
+    services: RunningServices = request.getfixturevalue("services")
+    return services
+
+
+@pytest.fixture
+def prometheus_url(running: RunningServices, tmp_path: Path) -> Iterator[str]:
+    """A real Prometheus scraping the three services every second, with the shipped rules."""
+    targets = {name: url.removeprefix("http://") for name, url in running.urls.items()}
+    folder = tmp_path / "prometheus"
+    config = prometheus.write_config(folder, prometheus.render_config(targets, "1s", "1s"))
+    port = free_port()
+    pid = prometheus.start(folder, config, port, folder / "prometheus.log")
+    try:
+        yield f"http://{LOOPBACK}:{port}"
+    finally:
+        stop(pid, prometheus.MARKER, timeout=20)
+
+
+def event(
+    n: int, kind: str, district: str, day: str, subject: bool = True, **data: object
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": f"panel-{kind}-{n}",
+        "source": f"/registries/test/{kind.split('.')[0]}",
+        "type": f"cn.ipr.{kind}",
+        "time": f"{day}T00:00:00+08:00",
+        "datacontenttype": "application/json",
+        "data": {"district": district, **data},
+    }
+    if subject:
+        body["subject"] = f"S-{kind}-{n}"
+    return body
+
+
+def wave(first: int) -> list[dict[str, Any]]:
+    """Events of every kind over several districts and months; ids start at `first`."""
+    months = [f"{2021 + (i // 12)}-{1 + i % 12:02d}-15" for i in range(0, 58, 3)]
+    events = [
+        event(first + i, "gi.product.registered", DISTRICT, day) for i, day in enumerate(months)
+    ]
+    events += [
+        event(first + i, "trademark.madrid.registered", DISTRICT, day)
+        for i, day in enumerate(months[::2])
+    ]
+    events += [
+        event(first + i, "finance.pledge.registered", DISTRICT, day, amount_cny=5_000_000 * (i + 1))
+        for i, day in enumerate(months[::3])
+    ]
+    for i, district in enumerate(("500112", "500101", "500103", "500105")):
+        n = first + 100 + i
+        events += [
+            event(n, "patent.invention.granted", district, "2023-05-12", high_value=i % 2 == 0),
+            event(n, "pct.application.filed", district, "2023-06-01"),
+            event(n, "trademark.registered", district, "2024-02-01", agricultural=True),
+            event(n, "copyright.software.registered", district, "2024-03-01"),
+            event(n, "copyright.work.registered", district, "2024-04-01"),
+            event(
+                n, "service.revenue.reported", district, "2024-01-31", subject=False,
+                year=2023, amount_cny=1_000_000 * (first + i + 1),
+            ),
+        ]  # fmt: skip
+    events.append(event(first + 900, "patent.invention.granted", "500112", "2020-06-01"))
+    return events
+
+
+async def post(client: httpx.AsyncClient, services: RunningServices, body: object) -> int:
+    response = await client.post(
+        f"{services.ingest}/v1/events", json=body, headers=services.auth_headers
+    )
+    return response.status_code
+
+
+async def publish_undecodable(kafka: KafkaSettings) -> None:
+    """A record no fold can read, straight on the events topic: it must be dead-lettered."""
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            kafka.events_topic, value=b"{not json", key=DISTRICT.encode(),
+            headers=[("ce_specversion", b"1.0"), ("ce_type", b"cn.ipr.gi.product.registered"),
+                     ("ce_id", b"panel-poison"), ("ce_source", b"/registries/test/poison")],
+        )  # fmt: skip
+    finally:
+        await producer.stop()
+
+
+async def query(client: httpx.AsyncClient, base: str, expr: str) -> list[dict[str, Any]]:
+    response = await client.get(f"{base}/api/v1/query", params={"query": expr})
+    body = response.json()
+    if body.get("status") != "success":
+        raise QueryError(f"{body.get('errorType')}: {body.get('error')}")
+    result: list[dict[str, Any]] = body["data"]["result"]
+    if body["data"]["resultType"] == "scalar":
+        return [{"metric": {}, "value": result}]
+    return result
+
+
+class QueryError(Exception):
+    pass
+
+
+async def wait_for_targets(client: httpx.AsyncClient, base: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        up = await query(client, base, 'up{job=~"ingest|indicators|alerts"} == 1')
+        if len(up) == 3:
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"Prometheus never scraped the three services: {up}")
+
+
+def sample(series: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not series:
+        return None
+    first = series[0]
+    value = first.get("value", first.get("values", [[0, None]])[-1])[1]
+    return {"labels": first["metric"], "value": value}
+
+
+async def run_panel(
+    client: httpx.AsyncClient, base: str, panel_query: PanelQuery
+) -> dict[str, Any]:
+    expr = substitute(panel_query.expr, VARIABLES)
+    row: dict[str, Any] = {
+        "dashboard": panel_query.dashboard, "panel": panel_query.panel,
+        "ref": panel_query.ref, "query": expr,
+    }  # fmt: skip
+    try:
+        series = await query(client, base, expr)
+    except QueryError as exc:
+        return {**row, "series": 0, "sample": None, "error": str(exc)}
+    return {**row, "series": len(series), "sample": sample(series), "error": None}
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=30) as http:
+        yield http
+
+
+async def test_every_panel_query_returns_data(
+    running: RunningServices,
+    prometheus_url: str,
+    kafka_settings: KafkaSettings,
+    client: httpx.AsyncClient,
+) -> None:
+    base = prometheus_url
+    await wait_for_targets(client, base)
+
+    # Two waves with a scrape between them, so that every counter has a rate.
+    first = wave(0)
+    assert await post(client, running, first) == 202
+    refused = [event(1, "gi.product.registered", "509999", "2024-01-01"), {"type": "bad"}]
+    assert await post(client, running, refused) == 422
+    await asyncio.sleep(2.5)
+    assert await post(client, running, wave(1000)) == 202
+    assert await post(client, running, first[:10]) == 202  # the same acts again: duplicates
+    assert await post(client, running, refused) == 422
+    await publish_undecodable(kafka_settings)
+
+    boards = load_dashboards()
+    panel_queries = [q for board in boards.values() for q in queries(board)]
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while True:
+        rows = [await run_panel(client, base, q) for q in panel_queries]
+        failing = [r for r in rows if r["error"] or r["series"] == 0]
+        if not failing or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1)
+
+    variables = await check_variables(client, base, boards)
+    unknown = await unexposed_metrics(client, base, panel_queries)
+    rules = await unhealthy_rules(client, base)
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(
+        json.dumps(
+            {"panels": rows, "variables": variables, "unexposed_metrics": unknown,
+             "unhealthy_rules": rules},
+            ensure_ascii=False, indent=2,
+        ) + "\n"
+    )  # fmt: skip
+
+    problems = [
+        f"{r['dashboard']} / {r['panel']} / {r['ref']}: "
+        + (f"error {r['error']}" if r["error"] else "no series")
+        + f"\n    {r['query']}"
+        for r in failing
+    ]
+    problems += [f"variable {name}: {problem}" for name, problem in variables.items() if problem]
+    problems += [f"metric {name} is exposed by no service" for name in unknown]
+    problems += [f"rule {name}: {error}" for name, error in rules.items()]
+    assert not problems, f"see {REPORT}\n" + "\n".join(problems)
+    assert all(
+        r["sample"] is None
+        or not math.isnan(float(r["sample"]["value"]))
+        or "histogram_quantile" in r["query"]
+        for r in rows
+    )
+
+
+async def check_variables(
+    client: httpx.AsyncClient, base: str, boards: dict[str, dict[str, Any]]
+) -> dict[str, str]:
+    """Variable -> problem ("" when its label_values query lists the value the test uses)."""
+    found: dict[str, str] = {}
+    for board in boards.values():
+        for name, text in variable_queries(board).items():
+            match = re.fullmatch(r"label_values\((.+),\s*(\w+)\)", substitute(text, VARIABLES))
+            if match is None:
+                found[name] = f"not a label_values() query: {text}"
+                continue
+            selector, label = match.groups()
+            response = await client.get(
+                f"{base}/api/v1/label/{label}/values", params={"match[]": selector}
+            )
+            values = response.json().get("data") or []
+            found[name] = "" if VARIABLES[name] in values else f"{values} lacks {VARIABLES[name]}"
+    return found
+
+
+async def unexposed_metrics(
+    client: httpx.AsyncClient, base: str, panel_queries: list[PanelQuery]
+) -> list[str]:
+    """Metric and recording-rule names the panels use that Prometheus does not know."""
+    metadata = (await client.get(f"{base}/api/v1/metadata")).json()["data"]
+    names = (await client.get(f"{base}/api/v1/label/__name__/values")).json()["data"]
+    known = set(metadata) | set(names)
+    used = {name for q in panel_queries for name in METRIC.findall(q.expr)}
+    return sorted(
+        name for name in used if re.sub(r"_(bucket|count|sum)$", "", name) not in known
+        and name not in known
+    )  # fmt: skip
+
+
+async def unhealthy_rules(client: httpx.AsyncClient, base: str) -> dict[str, str]:
+    groups = (await client.get(f"{base}/api/v1/rules")).json()["data"]["groups"]
+    return {
+        rule["name"]: rule.get("lastError", "")
+        for group in groups
+        for rule in group["rules"]
+        if rule["health"] != "ok"
+    }
