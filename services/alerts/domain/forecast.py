@@ -1,9 +1,15 @@
 """Forecast of an indicator at the target date: a time-weighted linear fit of recent points.
 
-The UN ESCAP "anticipated progress" idea: fit a line through the last `window` points, the
-newer ones weighing more (weight (i + 1) / n for the i-th of n points, oldest first, so the
-newest weighs 1), and read it at the target date. The 90 % prediction interval uses Student's
-t with n - 2 degrees of freedom; fewer than `min_points` points give no forecast at all.
+The UN ESCAP "anticipated progress" idea: carry the recent pace forward from where the
+indicator stands. The pace is the slope b of a weighted least-squares line through the last
+`window` points, the newer ones weighing more (weight (i + 1) / n for the i-th of n points,
+oldest first, so the newest weighs 1); the forecast is the latest value plus b times the time
+left: y_last + b·(at − x_last). (Reading the fitted line itself at the target would lag behind
+a recent jump and could forecast less than a running total already holds.)
+
+The 90 % prediction interval is ± t·s·sqrt(1 + 1/Σw + (at − x̄)²/Sxx), s² = Σw·r²/(n − 2),
+with Student's t at n − 2 degrees of freedom. Fewer than `min_points` (at least 3) points give
+no forecast at all.
 """
 
 from __future__ import annotations
@@ -54,7 +60,8 @@ def forecast(
     sxy = sum(w * (x - x_mean) * (y - y_mean) for w, (x, y) in zip(weights, recent, strict=True))
     slope = sxy / sxx
     intercept = y_mean - slope * x_mean
-    value = intercept + slope * at
+    last_x, last_y = recent[-1]
+    value = last_y + slope * (at - last_x)
     residual = sum(
         w * (y - intercept - slope * x) ** 2 for w, (x, y) in zip(weights, recent, strict=True)
     )
