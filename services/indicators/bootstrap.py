@@ -15,9 +15,10 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from services.indicators.adapters.dead_letters import KafkaDeadLetters
 from services.indicators.adapters.store import IndicatorStore
-from services.indicators.domain.values import current_values
-from services.indicators.entrypoints.consumer import SeekToStoredOffsets, fold_forever
+from services.indicators.domain.values import Ledger
+from services.indicators.entrypoints.consumer import FoldLoop, SeekToStoredOffsets
 from services.indicators.entrypoints.relay import relay_forever
 from services.indicators.handlers import FoldHandler
 from services.indicators.metrics import IndicatorsMetrics
@@ -38,13 +39,17 @@ class Indicators:
     consumer: AIOKafkaConsumer
     producer: AIOKafkaProducer
     metrics: IndicatorsMetrics
+    ledger: Ledger
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def refresh(self) -> None:
+        self.ledger = Ledger(self.plan, await self.store.monthly_rows())
+        self.metrics.snapshot.values = self.ledger.current()
 
 
 async def refresh_snapshot_forever(app: Indicators, stopping: asyncio.Event) -> None:
     while not stopping.is_set():
-        totals = await app.store.totals()
-        app.metrics.snapshot.values = current_values(app.plan, totals)
+        await app.refresh()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), app.settings.snapshot_refresh_seconds)
 
@@ -68,20 +73,23 @@ async def running(
     )
     await consumer.start()
     await producer.start()
-    app = Indicators(settings, plan, pool, store, consumer, producer, metrics)
+    app = Indicators(settings, plan, pool, store, consumer, producer, metrics, Ledger(plan, []))
+    await app.refresh()
     stopping = asyncio.Event()
-    handler = FoldHandler(plan, store)
+    handler = FoldHandler(plan, store, KafkaDeadLetters(producer, kafka.dead_letter_topic))
+    loop = FoldLoop(consumer, handler, metrics, settings.batch_max_records)
     app.tasks = [
-        asyncio.create_task(
-            _supervised(
-                "fold", fold_forever(consumer, handler, settings.batch_max_records, stopping)
-            )
-        ),
+        asyncio.create_task(_supervised("fold", loop.run(stopping))),
         asyncio.create_task(
             _supervised(
                 "relay",
                 relay_forever(
-                    store, producer, kafka.indicators_topic, settings.outbox_poll_seconds, stopping
+                    store,
+                    producer,
+                    kafka.indicators_topic,
+                    plan,
+                    settings.outbox_poll_seconds,
+                    stopping,
                 ),
             )
         ),

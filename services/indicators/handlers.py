@@ -1,50 +1,89 @@
-"""Turning a batch of Kafka records into acts and applying them to the store."""
+"""Turning a batch of Kafka records into acts, dead letters and one store transaction."""
 
 from __future__ import annotations
 
-import json
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
 
-from pydantic import ValidationError
-
-from services.indicators.adapters.store import Act, BatchResult, IndicatorStore, Position
-from services.indicators.domain.fold import deltas_for
-from shared.events import CloudEvent, from_kafka
+from services.indicators.adapters.store import BatchResult, IndicatorStore, Position
+from services.indicators.domain.acts import Act, Unfoldable, parse_record
+from services.indicators.domain.fold import Deltas, Fold
+from services.indicators.domain.values import changed_keys
 from shared.plan import Plan
 
 log = logging.getLogger(__name__)
 
 
-def act_of(event: CloudEvent, plan: Plan) -> Act:
-    return Act(
-        source=event.source,
-        id=event.id,
-        type=event.type,
-        subject=event.subject,
-        district=event.district,
-        act_time=event.time,
-        deltas=tuple(deltas_for(event, plan.baseline_date, ZoneInfo(plan.timezone))),
-    )
+class DeadLetters(Protocol):
+    async def send(self, record: Any, reason: str, detail: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A parsed batch: each record's position and act (None: dead-lettered)."""
+
+    records: list[tuple[Position, Act | None]]
+    dead: list[tuple[Any, Unfoldable]]
 
 
 class FoldHandler:
-    def __init__(self, plan: Plan, store: IndicatorStore) -> None:
+    def __init__(self, plan: Plan, store: IndicatorStore, dead_letters: DeadLetters) -> None:
         self.plan = plan
         self.store = store
+        self.dead_letters = dead_letters
+        self.fold = Fold(plan.baseline_date, plan.zone)
+        self.indicators = frozenset(plan.indicator_keys)
 
-    async def handle(self, records: Sequence[Any]) -> BatchResult:
-        """Fold aiokafka ConsumerRecords; a record that cannot be parsed folds to nothing."""
-        batch: list[tuple[Position, Act | None]] = []
+    def prepare(self, records: Sequence[Any]) -> Prepared:
+        """Parse aiokafka ConsumerRecords (CPU only: may run while the last batch commits)."""
+        parsed: list[tuple[Position, Act | None]] = []
+        dead: list[tuple[Any, Unfoldable]] = []
+        codes = self.plan.district_codes
         for record in records:
             position = Position(record.topic, record.partition, record.offset)
             try:
-                event = from_kafka(record.value, record.headers)
-            except (ValidationError, ValueError, json.JSONDecodeError) as exc:
-                log.warning("unfoldable record %s: %s", position, exc)
-                batch.append((position, None))
+                act = parse_record(record.value, record.headers)
+                if act.district not in codes or (
+                    act.from_district is not None and act.from_district not in codes
+                ):
+                    raise Unfoldable("not_in_plan", f"district of {act.id} is not in the plan")
+            except Unfoldable as exc:
+                dead.append((record, exc))
+                parsed.append((position, None))
                 continue
-            batch.append((position, act_of(event, self.plan)))
-        return await self.store.apply(batch)
+            parsed.append((position, act))
+        return Prepared(parsed, dead)
+
+    async def commit(
+        self, batch: Prepared, accept_gaps: frozenset[int] = frozenset()
+    ) -> BatchResult:
+        """Dead-letter what cannot be folded (acknowledged first), then apply the batch."""
+        for record, problem in batch.dead:
+            log.warning("dead letter %s/%d@%d: %s", record.topic, record.partition,
+                        record.offset, problem)  # fmt: skip
+            await self.dead_letters.send(record, problem.reason, problem.detail)
+        return await self.store.apply(batch.records, self.deltas, accept_gaps)
+
+    async def handle(self, records: Sequence[Any]) -> BatchResult:
+        return await self.commit(self.prepare(records))
+
+    def deltas(
+        self, states: dict[str, list[Act]], new: Sequence[Act]
+    ) -> tuple[Deltas, set[tuple[str, str, date]]]:
+        """The deltas of the new acts given the recorded acts of their state keys."""
+        deltas: Deltas = {}
+        grouped: dict[str, list[Act]] = defaultdict(list)
+        for act in new:
+            key = act.state_key
+            if key is None:
+                self.fold.alone(act, deltas)
+            else:
+                grouped[key].append(act)
+        for key, acts in grouped.items():
+            self.fold.change(states.get(key, []), acts, deltas)
+        kept = {k: a for k, a in deltas.items() if a != 0 and k[1] in self.indicators}
+        return kept, changed_keys(self.plan, kept)

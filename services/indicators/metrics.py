@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from services.indicators.domain.values import Progress
 
 
 @dataclass
 class Snapshot:
-    """Indicator values per (district, indicator); replaced whole by the refresher."""
+    """Progress per known (district, indicator); replaced whole by the refresher."""
 
-    values: dict[tuple[str, str], float] = field(default_factory=dict)
+    values: dict[tuple[str, str], Progress] = field(default_factory=dict)
 
 
 class IndicatorCollector(Collector):
@@ -24,14 +26,30 @@ class IndicatorCollector(Collector):
         self.snapshot = snapshot
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        gauge = GaugeMetricFamily(
+        labels = ["district", "indicator"]
+        value = GaugeMetricFamily(
             "ipr_indicator_value",
             "Current value of an indicator for a district (500000 = the city).",
-            labels=["district", "indicator"],
+            labels=labels,
         )
-        for (district, indicator), value in sorted(self.snapshot.values.items()):
-            gauge.add_metric([district, indicator], value)
-        yield gauge
+        target = GaugeMetricFamily(
+            "ipr_indicator_target", "The plan's 2025 target of the indicator.", labels=labels
+        )
+        progress = GaugeMetricFamily(
+            "ipr_indicator_progress_ratio",
+            "Share of the planned change (target minus baseline) achieved.",
+            labels=labels,
+        )
+        for (district, indicator), item in sorted(self.snapshot.values.items()):
+            if item.value is not None:
+                value.add_metric([district, indicator], item.value)
+            if item.target is not None:
+                target.add_metric([district, indicator], item.target)
+            if item.progress is not None:
+                progress.add_metric([district, indicator], item.progress)
+        yield value
+        yield target
+        yield progress
 
 
 @dataclass
@@ -47,7 +65,18 @@ class IndicatorsMetrics:
             "ipr_fold_events", "Records folded, by outcome (applied, duplicate, skipped).",
             ["outcome"], registry=self.registry,
         )  # fmt: skip
+        for outcome in ("applied", "duplicate", "skipped"):
+            self.events_folded.labels(outcome)
+        self.dead_letters = Counter(
+            "ipr_fold_dead_letters", "Records sent to the dead-letter topic, by reason.",
+            ["reason"], registry=self.registry,
+        )  # fmt: skip
+        self.consumer_lag = Gauge(
+            "ipr_fold_consumer_lag", "Records of the partition not yet fetched by this process.",
+            ["partition"], registry=self.registry,
+        )  # fmt: skip
         self.batch_seconds = Histogram(
             "ipr_fold_batch_duration_seconds", "Time to fold one batch in one transaction.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
             registry=self.registry,
         )  # fmt: skip

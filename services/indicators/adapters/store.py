@@ -1,34 +1,63 @@
 """The indicators' PostgreSQL state: acts, monthly deltas, consumed offsets and the outbox.
 
-One batch of records is applied in ONE transaction: new acts, their deltas, the outbox rows of
-the values they changed, and the next offset of each partition. A record below the stored
-offset was already applied (by this process before a crash, or by another one before a
-rebalance) and is skipped; a repeated act is recorded once.
+One batch of records is applied in ONE transaction: the offsets rows of its partitions are
+locked first (a record below the stored offset was already applied, by this process before a
+crash or by another before a rebalance, and is skipped), then the state keys of its rights
+(so that two processes never fold acts of one right at once), then the new acts are recorded
+(a repeated (source, id) or natural key is not), their deltas added per (district, indicator,
+month), the changed keys bumped in the outbox, and the next offset of each partition stored.
+Every statement takes whole arrays (`unnest`), so a batch costs a handful of round trips.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import asyncpg
+from asyncpg.exceptions import (
+    DeadlockDetectedError,
+    InvalidCachedStatementError,
+    SerializationError,
+    UndefinedTableError,
+)
 
-from services.indicators.domain.fold import Delta
+from services.indicators.domain.acts import Act
+from services.indicators.domain.fold import Deltas
+
+log = logging.getLogger(__name__)
+_RETRYABLE = (
+    DeadlockDetectedError,
+    SerializationError,
+    InvalidCachedStatementError,
+    UndefinedTableError,
+)
+TABLES = ("acts", "state_locks", "monthly_deltas", "consumer_offsets", "outbox")
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS acts (
-    source      text NOT NULL,
-    id          text NOT NULL,
-    type        text NOT NULL,
-    subject     text,
-    district    text NOT NULL,
-    act_time    timestamptz NOT NULL,
+    source          text NOT NULL,
+    id              text NOT NULL,
+    type            text NOT NULL,
+    subject         text,
+    district        text NOT NULL,
+    act_time        timestamptz NOT NULL,
+    state_key       text,
+    high_value      boolean,
+    from_district   text,
+    agricultural    boolean NOT NULL DEFAULT false,
+    gi              boolean NOT NULL DEFAULT false,
+    year            integer,
+    amount          numeric,
     PRIMARY KEY (source, id)
 );
-CREATE UNIQUE INDEX IF NOT EXISTS acts_natural_key
-    ON acts (type, subject) WHERE subject IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS acts_natural_key ON acts (type, subject)
+    WHERE subject IS NOT NULL;
+CREATE INDEX IF NOT EXISTS acts_state_key ON acts (state_key) WHERE state_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS state_locks (key text PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS monthly_deltas (
     district    text NOT NULL,
     indicator   text NOT NULL,
@@ -43,34 +72,17 @@ CREATE TABLE IF NOT EXISTS consumer_offsets (
     PRIMARY KEY (topic, partition)
 );
 CREATE TABLE IF NOT EXISTS outbox (
-    position    bigserial PRIMARY KEY,
-    district    text NOT NULL,
-    indicator   text NOT NULL,
-    key_seq     bigint NOT NULL,
-    published   boolean NOT NULL DEFAULT false
-);
-CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox (position) WHERE NOT published;
-CREATE TABLE IF NOT EXISTS key_sequences (
-    district    text NOT NULL,
-    indicator   text NOT NULL,
-    seq         bigint NOT NULL,
+    district        text NOT NULL,
+    indicator       text NOT NULL,
+    seq             bigint NOT NULL,
+    month           date NOT NULL,
+    published_seq   bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (district, indicator)
 );
 """
 
 
-@dataclass(frozen=True)
-class Act:
-    source: str
-    id: str
-    type: str
-    subject: str | None
-    district: str
-    act_time: object  # datetime
-    deltas: tuple[Delta, ...]
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Position:
     topic: str
     partition: int
@@ -82,6 +94,22 @@ class BatchResult:
     applied: int
     duplicates: int
     skipped: int
+    gaps: dict[tuple[str, int], int]  # partition -> stored offset, when the batch starts past it
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An outbox row waiting for the relay."""
+
+    district: str
+    indicator: str
+    seq: int
+    month: date
+
+
+# Given the recorded acts of the locked state keys and the new acts: the deltas of the new acts
+# and the (district, indicator, month) outbox entries they change.
+Folder = Callable[[dict[str, list[Act]], Sequence[Act]], tuple[Deltas, set[tuple[str, str, date]]]]
 
 
 class IndicatorStore:
@@ -94,92 +122,217 @@ class IndicatorStore:
 
     async def stored_offsets(self, topic: str) -> dict[int, int]:
         rows = await self.pool.fetch(
-            "SELECT partition, next_offset FROM consumer_offsets WHERE topic = $1", topic
+            "SELECT partition, next_offset FROM consumer_offsets"
+            " WHERE topic = $1 AND next_offset >= 0",
+            topic,
         )
         return {row["partition"]: row["next_offset"] for row in rows}
 
-    async def apply(self, records: Sequence[tuple[Position, Act | None]]) -> BatchResult:
-        """Apply a batch (act None = a record that folds to nothing) exactly once."""
+    async def apply(
+        self,
+        records: Sequence[tuple[Position, Act | None]],
+        folder: Folder,
+        accept_gaps: frozenset[int] = frozenset(),
+    ) -> BatchResult:
+        """Apply a batch (act None = a dead-lettered record: only its offset moves) exactly once.
+
+        A partition whose records start past its stored offset (the tables were rebuilt, or
+        another process stored less than this one read) is left out and reported in `gaps`,
+        unless named in `accept_gaps`: the consumer seeks back and reads it again.
+        A deadlock or a schema swap under a cached statement retries the whole transaction.
+        """
         if not records:
-            return BatchResult(0, 0, 0)
-        applied = duplicates = skipped = 0
-        async with self.pool.acquire() as conn, conn.transaction():
-            partitions = sorted({(p.topic, p.partition) for p, _ in records})
-            floor: dict[tuple[str, int], int] = {}
-            for topic, partition in partitions:
-                stored = await conn.fetchval(
-                    "SELECT next_offset FROM consumer_offsets WHERE topic = $1 AND partition = $2"
-                    " FOR UPDATE",
-                    topic, partition,
-                )  # fmt: skip
-                floor[(topic, partition)] = -1 if stored is None else stored
-            totals: dict[tuple[str, str, date], float] = defaultdict(float)
-            next_offsets: dict[tuple[str, int], int] = {}
-            for position, act in records:
-                key = (position.topic, position.partition)
-                if position.offset < floor[key]:
-                    skipped += 1
-                    continue
-                next_offsets[key] = max(next_offsets.get(key, 0), position.offset + 1)
-                if act is None:
-                    continue
-                inserted = await conn.fetchval(
-                    "INSERT INTO acts (source, id, type, subject, district, act_time)"
-                    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
-                    act.source, act.id, act.type, act.subject, act.district, act.act_time,
-                )  # fmt: skip
-                if not inserted:
-                    duplicates += 1
-                    continue
-                applied += 1
-                for delta in act.deltas:
-                    totals[(delta.district, delta.indicator, delta.month)] += delta.amount
-            await conn.executemany(
-                "INSERT INTO monthly_deltas (district, indicator, month, amount)"
-                " VALUES ($1, $2, $3, $4) ON CONFLICT (district, indicator, month)"
-                " DO UPDATE SET amount = monthly_deltas.amount + EXCLUDED.amount",
-                [(d, i, m, a) for (d, i, m), a in totals.items()],
-            )
-            await self._outbox(conn, {(d, i) for d, i, _ in totals})
-            await conn.executemany(
-                "INSERT INTO consumer_offsets (topic, partition, next_offset) VALUES ($1, $2, $3)"
-                " ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset",
-                [(t, p, o) for (t, p), o in next_offsets.items()],
-            )
-        return BatchResult(applied, duplicates, skipped)
+            return BatchResult(0, 0, 0, {})
+        for attempt in range(5):
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    return await self._apply(conn, records, folder, accept_gaps)
+            except _RETRYABLE:
+                if attempt == 4:
+                    raise
+                log.warning("batch transaction conflicted; retrying", exc_info=True)
+        raise AssertionError("unreachable")
 
-    async def _outbox(self, conn: asyncpg.Connection, changed: Iterable[tuple[str, str]]) -> None:
-        for district, indicator in sorted(changed):
-            seq = await conn.fetchval(
-                "INSERT INTO key_sequences (district, indicator, seq) VALUES ($1, $2, 1)"
-                " ON CONFLICT (district, indicator) DO UPDATE SET seq = key_sequences.seq + 1"
-                " RETURNING seq",
-                district, indicator,
-            )  # fmt: skip
+    async def _apply(
+        self,
+        conn: asyncpg.Connection,
+        records: Sequence[tuple[Position, Act | None]],
+        folder: Folder,
+        accept_gaps: frozenset[int],
+    ) -> BatchResult:
+        topic = records[0][0].topic
+        partitions = sorted({p.partition for p, _ in records})
+        rows = await conn.fetch(
+            "INSERT INTO consumer_offsets (topic, partition, next_offset)"
+            " SELECT $1, p, -1 FROM unnest($2::int[]) AS p"
+            " ON CONFLICT (topic, partition)"
+            " DO UPDATE SET next_offset = consumer_offsets.next_offset"
+            " RETURNING partition, next_offset",
+            topic, partitions,
+        )  # fmt: skip
+        floor = {row["partition"]: row["next_offset"] for row in rows}
+        first: dict[int, int] = {}
+        for position, _ in records:
+            first[position.partition] = min(first.get(position.partition, position.offset),
+                                            position.offset)  # fmt: skip
+        gaps = {
+            (topic, p): floor[p]
+            for p in partitions
+            if floor[p] >= 0 and first[p] > floor[p] and p not in accept_gaps
+        }
+        skipped = 0
+        next_offsets: dict[int, int] = {}
+        fresh: list[Act] = []
+        seen: set[tuple[str, str]] = set()
+        natural: set[tuple[str, str]] = set()
+        duplicates = 0
+        for position, act in records:
+            if position.offset < floor[position.partition] or (topic, position.partition) in gaps:
+                skipped += 1
+                continue
+            next_offsets[position.partition] = max(
+                next_offsets.get(position.partition, 0), position.offset + 1
+            )
+            if act is None:
+                continue
+            ident = (act.source, act.id)
+            nkey = (act.type, act.subject) if act.subject is not None else None
+            if ident in seen or (nkey is not None and nkey in natural):
+                duplicates += 1
+                continue
+            seen.add(ident)
+            if nkey is not None:
+                natural.add(nkey)
+            fresh.append(act)
+        inserted = await self._record(conn, fresh) if fresh else []
+        duplicates += len(fresh) - len(inserted)
+        states = await self._states(conn, inserted) if inserted else {}
+        deltas, changed = folder(states, inserted)
+        await self._add_deltas(conn, deltas)
+        await self._bump_outbox(conn, changed)
+        if next_offsets:
             await conn.execute(
-                "INSERT INTO outbox (district, indicator, key_seq) VALUES ($1, $2, $3)",
-                district, indicator, seq,
+                "UPDATE consumer_offsets SET next_offset = n.next"
+                " FROM unnest($2::int[], $3::bigint[]) AS n(p, next)"
+                " WHERE topic = $1 AND partition = n.p",
+                topic, list(next_offsets), list(next_offsets.values()),
             )  # fmt: skip
+        return BatchResult(len(inserted), duplicates, skipped, gaps)
 
-    async def totals(self) -> dict[tuple[str, str], float]:
-        """Sum of deltas per (district, indicator), over all months."""
-        rows = await self.pool.fetch(
-            "SELECT district, indicator, sum(amount) AS total FROM monthly_deltas"
-            " GROUP BY district, indicator"
+    async def _states(self, conn: asyncpg.Connection, acts: Sequence[Act]) -> dict[str, list[Act]]:
+        """Lock the state keys of `acts` (sorted: no deadlock) and read their recorded acts.
+
+        Called after the new acts are inserted: the recorded acts of a key exclude `acts`.
+        """
+        keys = sorted({key for act in acts if (key := act.state_key) is not None})
+        if not keys:
+            return {}
+        await conn.execute(
+            "INSERT INTO state_locks (key) SELECT unnest($1::text[])"
+            " ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key",
+            keys,
         )
-        return {(r["district"], r["indicator"]): float(r["total"]) for r in rows}
+        rows = await conn.fetch("SELECT * FROM acts WHERE state_key = ANY($1::text[])", keys)
+        new = {(act.source, act.id) for act in acts}
+        states: dict[str, list[Act]] = {key: [] for key in keys}
+        for row in rows:
+            if (row["source"], row["id"]) not in new:
+                states[row["state_key"]].append(_act_of_row(row))
+        return states
 
-    async def unpublished(self, limit: int = 500) -> list[asyncpg.Record]:
-        rows: list[asyncpg.Record] = await self.pool.fetch(
-            "SELECT o.position, o.district, o.indicator, o.key_seq,"
-            " (SELECT coalesce(sum(amount), 0) FROM monthly_deltas m"
-            "   WHERE m.district = o.district AND m.indicator = o.indicator) AS value"
-            " FROM outbox o WHERE NOT o.published ORDER BY o.position LIMIT $1",
+    async def _record(self, conn: asyncpg.Connection, acts: list[Act]) -> list[Act]:
+        """Insert the acts; return those that were new (not a repeat of a recorded act)."""
+        acts.sort(key=lambda a: (a.type, a.subject or "", a.source, a.id))
+        rows = await conn.fetch(
+            "INSERT INTO acts (source, id, type, subject, district, act_time, state_key,"
+            " high_value, from_district, agricultural, gi, year, amount)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+            " $6::timestamptz[], $7::text[], $8::boolean[], $9::text[], $10::boolean[],"
+            " $11::boolean[], $12::int[], $13::numeric[])"
+            " ON CONFLICT DO NOTHING RETURNING source, id",
+            [a.source for a in acts], [a.id for a in acts], [a.type for a in acts],
+            [a.subject for a in acts], [a.district for a in acts], [a.time for a in acts],
+            [a.state_key for a in acts], [a.high_value for a in acts],
+            [a.from_district for a in acts], [a.agricultural for a in acts],
+            [a.geographical_indication for a in acts], [a.year for a in acts],
+            [a.amount for a in acts],
+        )  # fmt: skip
+        if len(rows) == len(acts):
+            return acts
+        kept = {(row["source"], row["id"]) for row in rows}
+        return [act for act in acts if (act.source, act.id) in kept]
+
+    async def _add_deltas(self, conn: asyncpg.Connection, deltas: Deltas) -> None:
+        items = sorted((key, amount) for key, amount in deltas.items() if amount != 0)
+        if not items:
+            return
+        await conn.execute(
+            "INSERT INTO monthly_deltas (district, indicator, month, amount)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::numeric[])"
+            " ON CONFLICT (district, indicator, month)"
+            " DO UPDATE SET amount = monthly_deltas.amount + EXCLUDED.amount",
+            [k[0] for k, _ in items], [k[1] for k, _ in items], [k[2] for k, _ in items],
+            [Decimal(a) for _, a in items],
+        )  # fmt: skip
+
+    async def _bump_outbox(
+        self, conn: asyncpg.Connection, changed: Iterable[tuple[str, str, date]]
+    ) -> None:
+        latest: dict[tuple[str, str], date] = {}
+        for district, indicator, month in changed:
+            key = (district, indicator)
+            latest[key] = max(latest.get(key, month), month)
+        if not latest:
+            return
+        keys = sorted(latest)
+        await conn.execute(
+            "INSERT INTO outbox (district, indicator, seq, month)"
+            " SELECT d, i, 1, m FROM unnest($1::text[], $2::text[], $3::date[]) AS c(d, i, m)"
+            " ON CONFLICT (district, indicator)"
+            " DO UPDATE SET seq = outbox.seq + 1, month = EXCLUDED.month",
+            [k[0] for k in keys], [k[1] for k in keys], [latest[k] for k in keys],
+        )  # fmt: skip
+
+    async def monthly_rows(self) -> list[tuple[str, str, date, Decimal]]:
+        """Every (district, indicator, month, summed delta) row."""
+        rows = await self.pool.fetch(
+            "SELECT district, indicator, month, amount FROM monthly_deltas WHERE amount <> 0"
+        )
+        return [(r["district"], r["indicator"], r["month"], r["amount"]) for r in rows]
+
+    async def pending(self, limit: int = 1000) -> list[Pending]:
+        rows = await self.pool.fetch(
+            "SELECT district, indicator, seq, month FROM outbox WHERE seq > published_seq"
+            " ORDER BY district, indicator LIMIT $1",
             limit,
         )
-        return rows
+        return [Pending(r["district"], r["indicator"], r["seq"], r["month"]) for r in rows]
 
-    async def mark_published(self, positions: Sequence[int]) -> None:
+    async def mark_published(self, sent: Sequence[Pending]) -> None:
         await self.pool.execute(
-            "UPDATE outbox SET published = true WHERE position = ANY($1::bigint[])", list(positions)
-        )
+            "UPDATE outbox o SET published_seq = greatest(o.published_seq, s.seq)"
+            " FROM unnest($1::text[], $2::text[], $3::bigint[]) AS s(d, i, seq)"
+            " WHERE o.district = s.d AND o.indicator = s.i",
+            [p.district for p in sent], [p.indicator for p in sent], [p.seq for p in sent],
+        )  # fmt: skip
+
+    async def counts(self) -> dict[str, int]:
+        acts = await self.pool.fetchval("SELECT count(*) FROM acts")
+        return {"acts": int(acts)}
+
+
+def _act_of_row(row: asyncpg.Record) -> Act:
+    return Act(
+        source=row["source"],
+        id=row["id"],
+        type=row["type"],
+        subject=row["subject"],
+        district=row["district"],
+        time=row["act_time"],
+        high_value=row["high_value"],
+        from_district=row["from_district"],
+        agricultural=row["agricultural"],
+        geographical_indication=row["gi"],
+        year=row["year"],
+        amount=row["amount"],
+    )

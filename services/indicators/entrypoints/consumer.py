@@ -1,14 +1,21 @@
-"""The fold loop: consume ipr.events.v1 in batches, seek to the offsets stored with the totals."""
+"""The fold loop: consume ipr.events.v1 in batches, seek to the offsets stored with the totals.
+
+Offsets live only in PostgreSQL (no Kafka commit): on assignment each partition resumes at
+the stored offset. While one batch commits, the next is fetched and parsed.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import Counter
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
-from services.indicators.adapters.store import IndicatorStore
-from services.indicators.handlers import FoldHandler
+from services.indicators.adapters.store import BatchResult, IndicatorStore
+from services.indicators.handlers import FoldHandler, Prepared
+from services.indicators.metrics import IndicatorsMetrics
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +41,70 @@ class SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
         log.info("partitions assigned: %s", sorted(tp.partition for tp in assigned))
 
 
-async def fold_forever(
-    consumer: AIOKafkaConsumer, handler: FoldHandler, max_records: int, stopping: asyncio.Event
-) -> None:
-    while not stopping.is_set():
-        batches = await consumer.getmany(timeout_ms=500, max_records=max_records)
-        records = [record for partition in batches.values() for record in partition]
-        if records:
-            result = await handler.handle(records)
-            log.debug("folded %d records: %s", len(records), result)
+class FoldLoop:
+    """Fetch, parse and commit batches; seek back where a batch started past the stored offset."""
+
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        handler: FoldHandler,
+        metrics: IndicatorsMetrics,
+        max_records: int,
+    ) -> None:
+        self.consumer = consumer
+        self.handler = handler
+        self.metrics = metrics
+        self.max_records = max_records
+        self.repeated_gaps: Counter[tuple[str, int, int]] = Counter()
+        self.accept_gaps: set[int] = set()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        committing: asyncio.Task[BatchResult] | None = None
+        try:
+            while not stopping.is_set():
+                batches = await self.consumer.getmany(
+                    timeout_ms=200 if committing else 500, max_records=self.max_records
+                )
+                records = [record for part in batches.values() for record in part]
+                prepared = self.handler.prepare(records) if records else None
+                if committing is not None:
+                    await self._finish(await committing)
+                    committing = None
+                await self._lag()
+                if prepared is not None:
+                    committing = asyncio.create_task(self._commit(prepared))
+        finally:
+            if committing is not None:
+                committing.cancel()
+
+    async def _commit(self, prepared: Prepared) -> BatchResult:
+        started = time.perf_counter()
+        result = await self.handler.commit(prepared, frozenset(self.accept_gaps))
+        self.metrics.batch_seconds.observe(time.perf_counter() - started)
+        for _, problem in prepared.dead:
+            self.metrics.dead_letters.labels(problem.reason).inc()
+        return result
+
+    async def _finish(self, result: BatchResult) -> None:
+        if not result.gaps:
+            self.repeated_gaps.clear()
+        self.metrics.events_folded.labels("applied").inc(result.applied)
+        self.metrics.events_folded.labels("duplicate").inc(result.duplicates)
+        self.metrics.events_folded.labels("skipped").inc(result.skipped)
+        for (topic, partition), stored in result.gaps.items():
+            key = (topic, partition, stored)
+            self.repeated_gaps[key] += 1
+            if self.repeated_gaps[key] >= 5:
+                log.warning("partition %d: offsets below %d are gone; going on", partition, stored)
+                self.accept_gaps.add(partition)
+            log.info("partition %d starts past the stored offset %d: seeking back",
+                     partition, stored)  # fmt: skip
+            self.consumer.seek(TopicPartition(topic, partition), stored)
+
+    async def _lag(self) -> None:
+        for tp in self.consumer.assignment():
+            highwater = self.consumer.highwater(tp)
+            if highwater is None:
+                continue
+            position = await self.consumer.position(tp)
+            self.metrics.consumer_lag.labels(str(tp.partition)).set(max(0, highwater - position))

@@ -1,55 +1,66 @@
-"""The outbox relay: publish each changed (district, indicator) value to ipr.indicators.v1."""
+"""The outbox relay: publish each changed (district, indicator) to ipr.indicators.v1.
+
+The outbox keeps one row per (district, indicator) whose `seq` grows with every change; the
+relay publishes the rows whose `seq` is past the last published one, each with the value and
+whole monthly series as they stand now, and marks them published once Kafka acknowledged them
+(at least once: a crash in between publishes again, and the consumer keeps the highest seq).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 
-from services.indicators.adapters.store import IndicatorStore
+from services.indicators.adapters.store import IndicatorStore, Pending
+from services.indicators.domain.values import Ledger
+from shared.indicator_events import IndicatorChanged, SeriesPoint, to_kafka
+from shared.plan import Plan
 
 log = logging.getLogger(__name__)
-CHANGED_TYPE = "cn.ipr.indicator.changed"
+
+
+def message_of(ledger: Ledger, row: Pending) -> IndicatorChanged:
+    series = ledger.series(row.district, row.indicator)
+    return IndicatorChanged(
+        district=row.district,
+        indicator=row.indicator,
+        month=row.month.strftime("%Y-%m"),
+        value=ledger.value(row.district, row.indicator),
+        month_value=ledger.value(row.district, row.indicator, row.month),
+        seq=row.seq,
+        series=tuple(SeriesPoint(month=m.strftime("%Y-%m"), value=v) for m, v in series),
+    )
+
+
+async def relay_once(
+    store: IndicatorStore, producer: AIOKafkaProducer, topic: str, plan: Plan
+) -> int:
+    rows = await store.pending()
+    if not rows:
+        return 0
+    ledger = Ledger(plan, await store.monthly_rows())
+    futures = []
+    for row in rows:
+        key, value, headers = to_kafka(message_of(ledger, row))
+        futures.append(await producer.send(topic, value, key=key, headers=headers))
+    await asyncio.gather(*futures)
+    await store.mark_published(rows)
+    return len(rows)
 
 
 async def relay_forever(
     store: IndicatorStore,
     producer: AIOKafkaProducer,
     topic: str,
+    plan: Plan,
     poll_seconds: float,
     stopping: asyncio.Event,
 ) -> None:
-    """At least once: a row is marked published only after Kafka acknowledged it."""
     while not stopping.is_set():
-        rows = await store.unpublished()
-        if not rows:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), poll_seconds)
+        if await relay_once(store, producer, topic, plan):
             continue
-        futures = []
-        for row in rows:
-            headers = [
-                ("ce_specversion", b"1.0"),
-                ("ce_id", f"{row['district']}/{row['indicator']}/{row['key_seq']}".encode()),
-                ("ce_source", b"/iprwatch/indicators"),
-                ("ce_type", CHANGED_TYPE.encode()),
-                ("ce_time", datetime.now(UTC).isoformat().encode()),
-                ("content-type", b"application/json"),
-            ]
-            value = json.dumps(
-                {
-                    "district": row["district"],
-                    "indicator": row["indicator"],
-                    "value": float(row["value"]),
-                    "seq": row["key_seq"],
-                }
-            ).encode()
-            futures.append(
-                await producer.send(topic, value, key=row["district"].encode(), headers=headers)
-            )
-        await asyncio.gather(*futures)
-        await store.mark_published([row["position"] for row in rows])
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), poll_seconds)

@@ -1,0 +1,260 @@
+"""Acts: what the fold keeps of one event, and how it is read from a Kafka record.
+
+`parse_record` reads the binary-mode record (headers + JSON data). A fast path accepts only
+records it can read exactly as the contract's pydantic models would, and builds the act
+directly; everything else goes through `shared.events.from_kafka` (the contract itself), so
+the result is the same either way and the contract's error is the reason of a rejection.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.events import DATA_MODELS, EARLIEST_ACT, CloudEvent, from_kafka
+
+P = "cn.ipr."
+GRANTED = P + "patent.invention.granted"
+LAPSED = P + "patent.invention.lapsed"
+RESTORED = P + "patent.invention.restored"
+TRANSFERRED = P + "patent.invention.transferred"
+RECLASSIFIED = P + "patent.invention.reclassified"
+PCT_FILED = P + "pct.application.filed"
+TM_REGISTERED = P + "trademark.registered"
+TM_LAPSED = P + "trademark.lapsed"
+MADRID = P + "trademark.madrid.registered"
+GI_PRODUCT = P + "gi.product.registered"
+SOFTWARE = P + "copyright.software.registered"
+WORK = P + "copyright.work.registered"
+PLEDGE = P + "finance.pledge.registered"
+REVENUE = P + "service.revenue.reported"
+
+PATENT_TYPES = frozenset({GRANTED, LAPSED, RESTORED, TRANSFERRED, RECLASSIFIED})
+TRADEMARK_TYPES = frozenset({TM_REGISTERED, TM_LAPSED})
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    """One event as the fold needs it; `amount` only for pledges and revenue reports."""
+
+    source: str
+    id: str
+    type: str
+    subject: str | None
+    district: str
+    time: datetime
+    high_value: bool | None = None
+    from_district: str | None = None
+    agricultural: bool = False
+    geographical_indication: bool = False
+    year: int | None = None
+    amount: Decimal | None = None
+
+    @property
+    def state_key(self) -> str | None:
+        """The acts whose deltas depend on one another share a key: a right, a revenue report."""
+        if self.type in PATENT_TYPES:
+            return f"patent:{self.subject}"
+        if self.type in TRADEMARK_TYPES:
+            return f"trademark:{self.subject}"
+        if self.type == REVENUE:
+            return f"revenue:{self.district}:{self.year}"
+        return None
+
+
+class Unfoldable(ValueError):
+    """A record the fold cannot use; `reason` is a short label for the metric and DLQ header."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def act_of(event: CloudEvent) -> Act:
+    """The act of an event validated by the contract."""
+    data: Any = event.data
+    amount = getattr(data, "amount_cny", None)
+    return Act(
+        source=event.source,
+        id=event.id,
+        type=event.type,
+        subject=event.subject,
+        district=event.district,
+        time=event.time,
+        high_value=getattr(data, "high_value", None),
+        from_district=getattr(data, "from_district", None),
+        agricultural=getattr(data, "agricultural", False),
+        geographical_indication=getattr(data, "geographical_indication", False),
+        year=getattr(data, "year", None),
+        amount=None if amount is None else Decimal(repr(float(amount))),
+    )
+
+
+def parse_record(value: bytes | None, headers: Iterable[tuple[str, bytes]]) -> Act:
+    """The act of one Kafka record; raises `Unfoldable` (reason `malformed` or `invalid`)."""
+    try:
+        attrs = {name: raw.decode() for name, raw in headers}
+        data = json.loads(value) if value is not None else None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Unfoldable("malformed", str(exc)) from None
+    act = _fast_act(attrs, data)
+    if act is not None:
+        return act
+    try:
+        event = from_kafka(value or b"null", headers)
+    except (ValidationError, ValueError, TypeError) as exc:
+        raise Unfoldable("invalid", str(exc).replace("\n", " ")[:500]) from None
+    return act_of(event)
+
+
+# --- the fast path: None = "not sure", the contract decides -------------------------------------
+
+_KNOWN_HEADERS = frozenset(
+    {"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time", "content-type"}
+)
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
+_DISTRICT = re.compile(r"50\d{4}")
+_DATA_FIELDS: dict[str, frozenset[str]] = {
+    GRANTED: frozenset({"district", "high_value"}),
+    LAPSED: frozenset({"district", "reason"}),
+    RESTORED: frozenset({"district"}),
+    TRANSFERRED: frozenset({"district", "from_district"}),
+    RECLASSIFIED: frozenset({"district", "high_value"}),
+    PCT_FILED: frozenset({"district"}),
+    TM_REGISTERED: frozenset({"district", "agricultural", "geographical_indication"}),
+    TM_LAPSED: frozenset({"district"}),
+    MADRID: frozenset({"district"}),
+    GI_PRODUCT: frozenset({"district"}),
+    SOFTWARE: frozenset({"district"}),
+    WORK: frozenset({"district", "category"}),
+    PLEDGE: frozenset({"district", "amount_cny"}),
+    REVENUE: frozenset({"district", "year", "amount_cny"}),
+}
+_REQUIRED: dict[str, frozenset[str]] = {
+    TRANSFERRED: frozenset({"district", "from_district"}),
+    RECLASSIFIED: frozenset({"district", "high_value"}),
+    PLEDGE: frozenset({"district", "amount_cny"}),
+    REVENUE: frozenset({"district", "year", "amount_cny"}),
+}
+_DISTRICT_ONLY = frozenset({"district"})
+assert set(_DATA_FIELDS) == set(DATA_MODELS)  # noqa: S101 - the fast path knows every type
+
+
+def _short_text(value: object, limit: int = 256) -> bool:
+    return (
+        type(value) is str
+        and 0 < len(value) <= limit
+        and not value[0].isspace()
+        and not value[-1].isspace()
+    )
+
+
+def _optional_text(data: dict[str, Any], name: str, limit: int) -> bool:
+    value = data.get(name)
+    return value is None or (type(value) is str and len(value) <= limit)
+
+
+def _optional_bool(data: dict[str, Any], name: str) -> bool:
+    value = data.get(name, False)
+    return type(value) is bool
+
+
+def _fast_act(attrs: dict[str, str], data: object) -> Act | None:  # noqa: C901 - flat checks
+    if not attrs.keys() <= _KNOWN_HEADERS or attrs.get("ce_specversion") != "1.0":
+        return None
+    event_type = attrs.get("ce_type")
+    fields = _DATA_FIELDS.get(event_type or "")
+    if event_type is None or fields is None or type(data) is not dict:
+        return None
+    source, event_id, subject = attrs.get("ce_source"), attrs.get("ce_id"), attrs.get("ce_subject")
+    if not (_short_text(source) and _short_text(event_id)):
+        return None
+    if subject is None:
+        if event_type != REVENUE:
+            return None
+    elif not _short_text(subject):
+        return None
+    raw_time = attrs.get("ce_time")
+    if raw_time is None or not _TIME.fullmatch(raw_time):
+        return None
+    try:
+        time = datetime.fromisoformat(raw_time)
+    except ValueError:
+        return None
+    if time.tzinfo is None or time.date() < EARLIEST_ACT:
+        return None
+    if not data.keys() <= fields or not _REQUIRED.get(event_type, _DISTRICT_ONLY) <= data.keys():
+        return None
+    district = data["district"]
+    if type(district) is not str or not _DISTRICT.fullmatch(district):
+        return None
+    assert source is not None and event_id is not None  # noqa: S101 - checked above
+    act = Act(source=source, id=event_id, type=event_type, subject=subject, district=district,
+              time=time)  # fmt: skip
+    if fields == _DISTRICT_ONLY:
+        return act
+    return _fast_data(act, data)
+
+
+def _fast_data(act: Act, data: dict[str, Any]) -> Act | None:  # noqa: C901
+    match act.type:
+        case "cn.ipr.patent.invention.granted" | "cn.ipr.patent.invention.reclassified":
+            high_value = data.get("high_value", False)
+            if type(high_value) is not bool:
+                return None
+            return _with(act, high_value=high_value)
+        case "cn.ipr.patent.invention.lapsed":
+            return act if _optional_text(data, "reason", 256) else None
+        case "cn.ipr.copyright.work.registered":
+            return act if _optional_text(data, "category", 64) else None
+        case "cn.ipr.patent.invention.transferred":
+            origin = data["from_district"]
+            if type(origin) is not str or not _DISTRICT.fullmatch(origin) or origin == act.district:
+                return None
+            return _with(act, from_district=origin)
+        case "cn.ipr.trademark.registered":
+            if not (_optional_bool(data, "agricultural") and
+                    _optional_bool(data, "geographical_indication")):  # fmt: skip
+                return None
+            flags = data.get("agricultural", False), data.get("geographical_indication", False)
+            return _with(act, agricultural=flags[0], geographical_indication=flags[1])
+        case "cn.ipr.finance.pledge.registered":
+            amount = _number(data["amount_cny"])
+            return None if amount is None or not 0 < amount < 1e13 else _with(act, amount=amount)
+        case "cn.ipr.service.revenue.reported":
+            amount, year = _number(data["amount_cny"]), data["year"]
+            if amount is None or not 0 <= amount < 1e13:
+                return None
+            if type(year) is not int or not 2000 <= year <= 2100:
+                return None
+            return _with(act, amount=amount, year=year)
+    return None
+
+
+def _number(value: object) -> float | None:
+    if type(value) is float or type(value) is int:
+        number = float(value)
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _with(act: Act, **changes: Any) -> Act:
+    amount = changes.pop("amount", None)
+    if amount is not None:
+        changes["amount"] = Decimal(repr(float(amount)))
+    fields = {name: getattr(act, name) for name in Act.__slots__}
+    fields.update(changes)
+    return Act(**fields)
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)

@@ -1,0 +1,86 @@
+"""The indicator-changed event that indicators publishes on `ipr.indicators.v1`.
+
+CloudEvents 1.0 in Kafka binary mode: `ce_` headers (`ce_id` = `{district}/{indicator}/{seq}`,
+`ce_source` = `/iprwatch/indicators`, `ce_type` = `cn.ipr.indicator.changed`, `ce_time`),
+`content-type: application/json`, key = the district code, value = the JSON of
+`IndicatorChanged`. Each message carries the whole monthly series of the (district, indicator),
+so a consumer rebuilds its state idempotently from the latest message alone: keep, per key, the
+message with the highest `seq`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+CHANGED_TYPE = "cn.ipr.indicator.changed"
+CHANGED_SOURCE = "/iprwatch/indicators"
+SPEC_VERSION = "1.0"
+
+Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+HeaderList = list[tuple[str, bytes]]
+
+
+class SeriesPoint(BaseModel):
+    """The end-of-month value of one month."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    month: Month
+    value: float
+
+
+class IndicatorChanged(BaseModel):
+    """A (district, indicator) changed: its current value and its whole monthly series.
+
+    `value` is the latest (cumulative) value; `month` the latest month the change touched and
+    `month_value` the end-of-month value of that month; `seq` grows with every change of the
+    key; `series` runs from the first month after the plan's baseline date to the latest month
+    with data (a late event changes earlier months, so the series is always sent whole).
+    District `500000` is the city.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    district: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+    indicator: str
+    month: Month
+    value: float | None
+    month_value: float | None
+    seq: Annotated[int, Field(ge=1)]
+    series: tuple[SeriesPoint, ...] = ()
+
+    @property
+    def event_id(self) -> str:
+        return f"{self.district}/{self.indicator}/{self.seq}"
+
+
+def to_kafka(
+    event: IndicatorChanged, time: datetime | None = None
+) -> tuple[bytes, bytes, HeaderList]:
+    """Key, value and headers of the Kafka record (binary content mode)."""
+    when = (time or datetime.now(UTC)).isoformat()
+    headers: HeaderList = [
+        ("ce_specversion", SPEC_VERSION.encode()),
+        ("ce_id", event.event_id.encode()),
+        ("ce_source", CHANGED_SOURCE.encode()),
+        ("ce_type", CHANGED_TYPE.encode()),
+        ("ce_time", when.encode()),
+        ("content-type", b"application/json"),
+    ]
+    return event.district.encode(), event.model_dump_json().encode(), headers
+
+
+def from_kafka(value: bytes, headers: Iterable[tuple[str, bytes]]) -> IndicatorChanged:
+    """Parse a record written by `to_kafka`; raises ValueError (or pydantic's ValidationError)."""
+    found = {name: raw.decode() for name, raw in headers}
+    if found.get("ce_type") != CHANGED_TYPE:
+        raise ValueError(f"not an indicator-changed event: ce_type {found.get('ce_type')!r}")
+    event = IndicatorChanged.model_validate(json.loads(value))
+    if found.get("ce_id") not in (None, event.event_id):
+        raise ValueError(f"ce_id {found.get('ce_id')!r} does not match {event.event_id!r}")
+    return event
