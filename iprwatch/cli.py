@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "services.ingest.entrypoints.cli",
     "services.indicators.entrypoints.cli",
     "services.alerts.entrypoints.cli",
+    "iprwatch.simulator.cli",
 )
 
 

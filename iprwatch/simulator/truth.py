@@ -53,6 +53,7 @@ class Tally:
 
 @dataclass
 class _Act:
+    id: str
     time: datetime
     day: date
     type: str
@@ -87,7 +88,9 @@ class GroundTruth:
             else (type_, str(event["subject"]))
         )
         instant = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
-        act = _Act(instant, instant.astimezone(self.plan.zone).date(), type_, data)
+        act = _Act(
+            str(event["id"]), instant, instant.astimezone(self.plan.zone).date(), type_, data
+        )
         if self._folded:
             raise RuntimeError("the ground truth was already read: add every event first")
         if type_ == "service.revenue.reported":  # a correction replaces: all are kept
@@ -196,30 +199,42 @@ class GroundTruth:
                 for code in (*codes, city):
                     population = self.plan.population_of(code)
                     numerator = result[(code, indicator.numerator)]
+                    # A change since the baseline is no stock to divide: a ratio needs the
+                    # numerator's opening balance as well as the population.
+                    known = population is not None and (
+                        self.plan.baseline_for(code, indicator.numerator) is not None
+                    )
                     result[(code, indicator.key)] = {
-                        m: None if population is None or v is None else v / population * 10_000
+                        m: v * (10_000 / population) if known and population and v is not None
+                        else None
                         for m, v in numerator.items()
-                    }
+                    }  # fmt: skip
         revenue = self._revenue(window, codes)
         result.update(revenue)
         return result
 
     def _revenue(self, window: list[date], codes: list[str]) -> dict[Key, dict[date, float | None]]:
-        """An annual value: at month m, the latest report (as of m) of m's year, per district."""
-        city = dict.fromkeys(window, 0.0)
-        result: dict[Key, dict[date, float | None]] = {}
-        for code in codes:
-            values: dict[date, float] = {}
-            for month in window:
-                reports = [
-                    a for a in self._reports.get((code, month.year), [])
-                    if a.day.replace(day=1) <= month
-                ]  # fmt: skip
-                latest = max(reports, key=lambda a: a.time) if reports else None
-                values[month] = float(latest.data["amount_cny"]) if latest else 0.0
-                city[month] += values[month]
-            result[(code, REVENUE)] = dict(values)
-        result[(self.plan.city.code, REVENUE)] = dict(city)
+        """An annual value: the year's latest report per district, counted from December of
+        that year; at month m, the value of the latest year whose December is m or before
+        (None before any report)."""
+        yearly: dict[str, dict[int, float]] = defaultdict(dict)
+        for (code, year), reports in self._reports.items():
+            latest = max(reports, key=lambda a: (a.time, a.id))
+            if latest.day > self.plan.baseline_date and year > self.plan.baseline_date.year:
+                yearly[code][year] = float(latest.data["amount_cny"])
+        city_years: dict[int, float] = defaultdict(float)
+        for by_year in yearly.values():
+            for year, amount in by_year.items():
+                city_years[year] += amount
+
+        def at(by_year: dict[int, float], month: date) -> float | None:
+            years = [y for y, a in by_year.items() if a != 0 and date(y, 12, 1) <= month]
+            return by_year[max(years)] if years else None
+
+        result: dict[Key, dict[date, float | None]] = {
+            (code, REVENUE): {m: at(yearly.get(code, {}), m) for m in window} for code in codes
+        }
+        result[(self.plan.city.code, REVENUE)] = {m: at(city_years, m) for m in window}
         return result
 
 

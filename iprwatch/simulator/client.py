@@ -1,0 +1,220 @@
+"""Sending events to ingest as a registry system would: batches, a token, retries, a rate.
+
+A batch answered 503 (Kafka unreachable) or 429 is sent again after its `Retry-After`; a
+connection error or a timeout after a growing pause. Resending is safe: ingest's consumers
+drop an event whose (source, id) they already have. A rejected token or an invalid event stops
+the run with the server's explanation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from iprwatch.stack.home import StackHome
+
+BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
+TOKEN_ENV = "IPRWATCH_TOKEN"  # noqa: S105 - a variable name
+TOKEN_FILE = "simulator.token"  # noqa: S105 - a file name
+DEFAULT_INGEST_URL = "http://127.0.0.1:8001"
+
+
+class SendError(Exception):
+    """The run cannot go on: the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    url: str = DEFAULT_INGEST_URL
+    token: str | None = None
+    batch_size: int = 500
+    rate: float | None = None  # events per second; None = as fast as possible
+    concurrency: int = 4
+    give_up_after: float = 300.0  # seconds of waiting to retry one batch before failing the run
+    timeout: float = 30.0
+
+
+@dataclass
+class SendReport:
+    events: int = 0
+    batches: int = 0
+    retries: int = 0
+    seconds: float = 0.0
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+
+def find_token(explicit: str | None = None, home: StackHome | None = None) -> str | None:
+    """`--token`, else `$IPRWATCH_TOKEN`, else the stack's `simulator.token` file, else None."""
+    if explicit:
+        return explicit.strip()
+    if os.environ.get(TOKEN_ENV, "").strip():
+        return os.environ[TOKEN_ENV].strip()
+    file = (home or StackHome.default()).root / TOKEN_FILE
+    return token_in(file)
+
+
+def token_in(file: Path) -> str | None:
+    try:
+        return file.read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def ingest_url(explicit: str | None = None) -> str:
+    return (explicit or os.environ.get("IPRWATCH_INGEST_URL") or DEFAULT_INGEST_URL).rstrip("/")
+
+
+def retry_after(value: str | None, default: float = 1.0) -> float:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return default
+
+
+async def send(
+    events: Iterable[Mapping[str, Any]],
+    options: SendOptions,
+    on_sent: Callable[[int], None] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    sleep: Callable[[float], Any] = asyncio.sleep,
+) -> SendReport:
+    """Post every event, in batches, with `options.concurrency` batches in flight."""
+    report = SendReport()
+    started = time.monotonic()
+    queue: asyncio.Queue[list[Mapping[str, Any]] | None] = asyncio.Queue(options.concurrency * 2)
+    headers = {"Content-Type": BATCH_CONTENT_TYPE}
+    if options.token:
+        headers["Authorization"] = f"Bearer {options.token}"
+    async with httpx.AsyncClient(
+        base_url=options.url, headers=headers, timeout=options.timeout, transport=transport
+    ) as client:
+
+        async def worker() -> None:
+            while (batch := await queue.get()) is not None:
+                await _post(client, batch, options, report, sleep)
+                report.events += len(batch)
+                report.batches += 1
+                if on_sent is not None:
+                    on_sent(len(batch))
+
+        workers = [asyncio.create_task(worker()) for _ in range(options.concurrency)]
+        try:
+            queued = 0
+            batch: list[Mapping[str, Any]] = []
+            for event in events:
+                batch.append(event)
+                if len(batch) == options.batch_size:
+                    queued += len(batch)
+                    await _pace(queued, started, options, sleep)
+                    await _put(queue, batch, workers)
+                    batch = []
+            if batch:
+                await _put(queue, batch, workers)
+            for _ in workers:
+                await _put(queue, None, workers)
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+async def _put(
+    queue: asyncio.Queue[list[Mapping[str, Any]] | None],
+    item: list[Mapping[str, Any]] | None,
+    workers: list[asyncio.Task[None]],
+) -> None:
+    """Queue a batch, but surface a worker's failure instead of waiting on a full queue."""
+    put = asyncio.ensure_future(queue.put(item))
+    while not put.done():
+        await asyncio.wait([put, *workers], return_when=asyncio.FIRST_COMPLETED)
+        for task in workers:
+            if task.done() and task.exception() is not None:
+                put.cancel()
+                raise task.exception()  # type: ignore[misc]
+
+
+async def _pace(
+    queued: int,
+    started: float,
+    options: SendOptions,
+    sleep: Callable[[float], Any],
+) -> None:
+    """Hold the producer back to `options.rate` events per second."""
+    if options.rate:
+        ahead = started + queued / options.rate - time.monotonic()
+        if ahead > 0:
+            await sleep(ahead)
+
+
+async def _post(
+    client: httpx.AsyncClient,
+    batch: list[Mapping[str, Any]],
+    options: SendOptions,
+    report: SendReport,
+    sleep: Callable[[float], Any],
+) -> None:
+    waited, pause = 0.0, 0.5
+    while True:
+        why: str
+        try:
+            response = await client.post("/v1/events", json=batch)
+        except httpx.TransportError as exc:
+            why, wait = f"{type(exc).__name__}: {exc}", pause
+            pause = min(pause * 2, 5.0)
+        else:
+            if response.status_code == 202:
+                return
+            if response.status_code in (429, 503):
+                why = f"HTTP {response.status_code}"
+                wait = retry_after(response.headers.get("Retry-After"))
+            elif response.status_code >= 500:
+                why, wait = f"HTTP {response.status_code}", pause
+                pause = min(pause * 2, 5.0)
+            else:
+                raise SendError(_refusal(response, options))
+        if waited + wait > options.give_up_after:
+            raise SendError(
+                f"ingest at {options.url} still unavailable after {options.give_up_after:.0f}s "
+                f"({why}); is the stack up? (`iprwatch stack status`)"
+            )
+        report.retries += 1
+        waited += wait
+        await sleep(wait)
+
+
+def _refusal(response: httpx.Response, options: SendOptions) -> str:
+    status = response.status_code
+    if status in (401, 403):
+        return (
+            f"ingest refused the token (HTTP {status}): give one with --token, "
+            f"${TOKEN_ENV} or the stack's {TOKEN_FILE} file"
+            + ("" if options.token else " (none was found)")
+        )
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text[:500]
+    if status == 422 and isinstance(body, dict) and body.get("errors"):
+        first = "; ".join(str(e) for e in body["errors"][:3])
+        return f"ingest rejected the batch (HTTP 422): {first}"
+    return f"ingest answered HTTP {status}: {body}"

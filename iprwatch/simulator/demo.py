@@ -1,0 +1,208 @@
+"""`iprwatch demo`: the stack up, years of registry events, the values checked, the alerts shown.
+
+Safe to run twice: the events are deterministic for the seed (same ids, same acts), so a second
+run is all duplicates, plus the acts of the days since the first run, and no total doubles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from iprwatch.simulator.check import Mail, wait_caught_up, wait_for_mail
+from iprwatch.simulator.client import SendError, SendOptions, find_token
+from iprwatch.simulator.progress import simulate_with_progress
+from iprwatch.stack.home import REPO_ROOT, StackHome
+from iprwatch.stack.processes import LOOPBACK, StackError
+from iprwatch.stack.stack import SERVICES, Stack
+from shared.plan import Plan, PlanError, default_plan_path, load_plan
+
+console = Console(stderr=True)
+out = Console()
+
+# The demo's alert timings (unless already set): fire at once instead of after a day held.
+DEMO_ALERTS_ENV = {
+    "IPRWATCH_ALERTS_FOR_SECONDS": "0",
+    "IPRWATCH_ALERTS_GROUP_WAIT_SECONDS": "2",
+    "IPRWATCH_ALERTS_EVALUATION_INTERVAL_SECONDS": "20",
+}
+
+
+def _say(message: str) -> None:
+    console.print(f"[dim]·[/dim] {message}", highlight=False)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from iprwatch.simulator.cli import scenario_from
+
+    started = time.monotonic()
+    for name, value in DEMO_ALERTS_ENV.items():
+        os.environ.setdefault(name, value)
+    home = StackHome.default()
+    try:
+        plan = load_plan(default_plan_path())
+        scenario = scenario_from(args, plan)
+    except (PlanError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        return 2
+    console.rule("1. the stack")
+    try:
+        state = Stack(home, say=_say).up()
+    except StackError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        return 1
+    urls = {name: f"http://{LOOPBACK}:{state.parts[name].port}" for name in SERVICES}
+    _say(f"plan {plan.id} ({default_plan_path()}): {len(plan.districts)} districts, "
+         f"{len(plan.indicators)} indicators")  # fmt: skip
+
+    console.rule("2. registry systems send their events")
+    options = SendOptions(
+        url=urls["ingest"], token=find_token(None, home), batch_size=args.batch,
+        rate=args.rate, concurrency=args.concurrency,
+    )  # fmt: skip
+    truth_file = home.root / "demo" / "truth.json"
+    try:
+        outcome = asyncio.run(simulate_with_progress(plan, scenario, options, truth_file))
+    except SendError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        return 1
+    tally = outcome.truth["tally"]
+    _say(f"sent {outcome.sent.events} events ({tally['unique_acts']} unique acts, "
+         f"{tally['duplicate_ids']} repeats of an id, {tally['duplicate_acts']} acts re-sent "
+         f"under a new id, {tally['baseline_acts']} acts already in the baseline) in "
+         f"{outcome.sent.seconds:.1f}s, {outcome.sent.events_per_second:.0f} events/s; "
+         f"ground truth in {truth_file}")  # fmt: skip
+
+    console.rule("3. the pipeline catches up")
+    left = asyncio.run(wait_caught_up(urls["indicators"], outcome.truth, args.wait, say=_say))
+    if left:
+        console.print(
+            f"[red]the indicators did not reach the ground truth within {args.wait:.0f}s[/red] "
+            f"({len(left)} values differ; first ones below). Is the indicators service folding? "
+            f"See {home.logs / 'indicators.log'} and `iprwatch stack status`.",
+            highlight=False,
+        )
+        for line in left[:10]:
+            console.print(f"  {line}", highlight=False)
+        return 1
+    _say("every indicator value on the API and on /metrics equals the ground truth")
+    recipients = _expected_recipients(plan, scenario.lagging)
+    mails = asyncio.run(wait_for_mail(home.mail, recipients, timeout=120))
+    alerts = asyncio.run(_firing(urls["alerts"]))
+
+    console.rule("4. what IPR Watch saw")
+    _where_to_look(urls, home)
+    asyncio.run(_city_table(urls["indicators"], plan))
+    _alerts_table(plan, alerts, mails, recipients)
+    out.print(f"demo finished in {time.monotonic() - started:.0f}s", highlight=False)
+    return 0
+
+
+def _where_to_look(urls: dict[str, str], home: StackHome) -> None:
+    table = Table(title="Where to look", show_header=False)
+    table.add_row("progress board", f"{urls['indicators']}/")
+    table.add_row("indicator values (JSON)", f"{urls['indicators']}/v1/indicators?district=500000")
+    for name in SERVICES:
+        table.add_row(f"{name} metrics", f"{urls[name]}/metrics")
+    table.add_row("alerts (JSON)", f"{urls['alerts']}/v1/alerts?state=firing")
+    table.add_row("mail received", str(home.mail))
+    table.add_row("logs", str(home.logs))
+    out.print(table)
+
+
+async def _city_table(indicators_url: str, plan: Plan) -> None:
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.get(
+            f"{indicators_url}/v1/indicators", params={"district": plan.city.code}
+        )
+    items = response.json()["items"] if response.status_code == 200 else []
+    table = Table(title=f"{plan.city.name_zh} {plan.city.name_en}: the city against the plan")
+    for column in ("indicator", "baseline 2020", "now", "required now", "target 2025"):
+        table.add_column(column, justify="left" if column == "indicator" else "right")
+    for item in items:
+        table.add_row(
+            f"{item['name_zh']} {item['indicator']}",
+            _number(item.get("baseline")),
+            _number(item.get("value")),
+            _number(item.get("required")),
+            _number(item.get("target")),
+        )
+    out.print(table)
+
+
+async def _firing(alerts_url: str) -> list[dict[str, Any]]:
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            response = await client.get(f"{alerts_url}/v1/alerts", params={"state": "firing"})
+        found: list[dict[str, Any]] = response.json() if response.status_code == 200 else []
+        return found
+    except httpx.HTTPError:
+        return []
+
+
+def _alerts_table(
+    plan: Plan, alerts: list[dict[str, Any]], mails: list[Mail], recipients: set[str]
+) -> None:
+    table = Table(title="Alerts firing")
+    for column in ("district", "indicator", "status", "value", "required now", "target"):
+        table.add_column(column)
+    for alert in alerts:
+        code = alert["district"]
+        place = plan.city if code == plan.city.code else plan.district(code)
+        table.add_row(
+            f"{code} {place.name_zh} {place.name_en}", alert["indicator"], alert["status"],
+            _number(alert.get("value")), _number(alert.get("required")),
+            _number(alert.get("target")),
+        )  # fmt: skip
+    out.print(table if alerts else "no alert is firing")
+    reached = {address for mail in mails for address in mail.to}
+    mail_table = Table(title=f"Mail received ({len(mails)})")
+    for column in ("to", "subject"):
+        mail_table.add_column(column)
+    for mail in mails[-12:]:
+        mail_table.add_row(", ".join(mail.to), mail.subject)
+    out.print(mail_table)
+    missing = sorted(recipients - reached)
+    if missing:
+        out.print(f"no mail yet for: {', '.join(missing)}", highlight=False)
+
+
+def _expected_recipients(plan: Plan, lagging: frozenset[str]) -> set[str]:
+    """The officials of the lagging districts that have targets (those that can alert)."""
+    path = Path(
+        os.environ.get("IPRWATCH_ALERTS_RECIPIENTS_FILE")
+        or REPO_ROOT / "deploy" / "alerts" / "recipients.yaml"
+    )
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return set()
+    districts = {str(k): v for k, v in (raw.get("districts") or {}).items()}
+    return {
+        str(person["email"]).lower()
+        for code in lagging
+        if plan.is_district(code) and plan.district(code).targets
+        for person in districts.get(code, [])
+    }
+
+
+def _number(value: float | None) -> str:
+    """As officials read numbers: 亿 (1e8) and 万 (1e4) for large ones."""
+    if value is None:
+        return "-"
+    if abs(value) >= 1e8:
+        return f"{value / 1e8:,.2f}亿"
+    if abs(value) >= 1e5:
+        return f"{value / 1e4:,.1f}万"
+    if value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
