@@ -82,4 +82,4 @@ def test_provisioning_points_grafana_at_the_dashboards_and_the_prometheus_dataso
     providers = yaml.safe_load((GRAFANA / "provisioning/dashboards/iprwatch.yml").read_text())
     (provider,) = providers["providers"]
     assert provider["type"] == "file"
-    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+    assert provider["options"]["path"] == "/etc/grafana/dashboards"
