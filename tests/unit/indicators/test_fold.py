@@ -1,0 +1,143 @@
+"""The fold's semantics on the pure domain: order, duplicates, baseline, transfers, revenue."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from services.indicators.domain.acts import parse_record
+from services.indicators.handlers import FoldHandler
+from shared.plan import Plan, default_plan_path, load_plan
+from tests.integration.indicators.stream import generate, record
+from tests.unit.indicators.memory import MemoryFold
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    return load_plan(default_plan_path())
+
+
+def handler_for(plan: Plan) -> FoldHandler:
+    return FoldHandler(plan, store=None, dead_letters=None)  # type: ignore[arg-type]
+
+
+def act(n: int, kind: str, subject: str | None, when: str, **data: Any) -> Any:
+    from datetime import datetime
+
+    _, value, headers = record(n, kind, subject, datetime.fromisoformat(when), data)
+    return parse_record(value, headers)
+
+
+def fold(plan: Plan, acts: list[Any], batch: int = 1) -> MemoryFold:
+    memory = MemoryFold(handler_for(plan))
+    for start in range(0, len(acts), batch):
+        memory.apply(acts[start : start + batch])
+    return memory
+
+
+M5, M7 = date(2023, 5, 1), date(2023, 7, 1)
+
+
+def test_a_lapse_before_its_high_value_grant_nets_out_in_each_month(plan: Plan) -> None:
+    grant = act(1, "patent.invention.granted", "ZL1", "2023-05-12T00:00:00+08:00",
+                district="500112", high_value=True)  # fmt: skip
+    lapse = act(2, "patent.invention.lapsed", "ZL1", "2023-07-02T00:00:00+08:00",
+                district="500112")  # fmt: skip
+    for order in ([grant, lapse], [lapse, grant]):
+        totals = fold(plan, order).nonzero()
+        assert totals == {
+            ("500112", "valid_invention_patents", M5): 1,
+            ("500112", "high_value_invention_patents", M5): 1,
+            ("500112", "valid_invention_patents", M7): -1,
+            ("500112", "high_value_invention_patents", M7): -1,
+        }
+
+
+def test_the_month_is_the_month_in_shanghai(plan: Plan) -> None:
+    late_utc = act(1, "pct.application.filed", "PCT1", "2023-04-30T17:00:00+00:00",
+                   district="500101")  # fmt: skip
+    assert fold(plan, [late_utc]).nonzero() == {
+        ("500101", "pct_applications_cumulative", M5): 1
+    }
+
+
+def test_pre_baseline_acts_move_nothing_but_tell_what_a_right_was(plan: Plan) -> None:
+    old_grant = act(1, "patent.invention.granted", "ZL2", "2019-03-01T00:00:00+08:00",
+                    district="500103", high_value=True)  # fmt: skip
+    lapse = act(2, "patent.invention.lapsed", "ZL2", "2023-05-20T00:00:00+08:00",
+                district="500103")  # fmt: skip
+    eve = act(3, "pct.application.filed", "P9", "2020-12-31T23:59:00+08:00", district="500103")
+    for order in ([old_grant, lapse, eve], [lapse, eve, old_grant]):
+        assert fold(plan, order).nonzero() == {
+            ("500103", "valid_invention_patents", M5): -1,
+            ("500103", "high_value_invention_patents", M5): -1,
+        }
+
+
+def test_duplicates_by_id_and_by_natural_key_count_once(plan: Plan) -> None:
+    first = act(1, "copyright.software.registered", "SR1", "2023-05-01T08:00:00+08:00",
+                district="500106")  # fmt: skip
+    again = act(1, "copyright.software.registered", "SR1", "2023-05-01T08:00:00+08:00",
+                district="500106")  # fmt: skip
+    renamed = act(99, "copyright.software.registered", "SR1", "2023-05-01T08:00:00+08:00",
+                  district="500106")  # fmt: skip
+    memory = fold(plan, [first, again, renamed])
+    assert memory.nonzero() == {("500106", "software_copyright_registrations_cumulative", M5): 1}
+    assert memory.duplicates == 2
+
+
+def test_a_transfer_moves_a_high_value_right_even_before_its_grant_arrives(plan: Plan) -> None:
+    transfer = act(2, "patent.invention.transferred", "ZL3", "2023-07-09T00:00:00+08:00",
+                   district="500112", from_district="500101")  # fmt: skip
+    grant = act(1, "patent.invention.granted", "ZL3", "2023-05-09T00:00:00+08:00",
+                district="500101", high_value=True)  # fmt: skip
+    totals = fold(plan, [transfer, grant]).nonzero()
+    assert totals == {
+        ("500101", "valid_invention_patents", M5): 1,
+        ("500101", "high_value_invention_patents", M5): 1,
+        ("500101", "valid_invention_patents", M7): -1,
+        ("500101", "high_value_invention_patents", M7): -1,
+        ("500112", "valid_invention_patents", M7): 1,
+        ("500112", "high_value_invention_patents", M7): 1,
+    }
+
+
+def test_reclassification_before_the_grant_arrives(plan: Plan) -> None:
+    grant = act(1, "patent.invention.granted", "ZL4", "2023-05-09T00:00:00+08:00",
+                district="500101", high_value=False)  # fmt: skip
+    up = act(2, "patent.invention.reclassified", "ZL4", "2023-07-09T00:00:00+08:00",
+             district="500101", high_value=True)  # fmt: skip
+    lapse = act(3, "patent.invention.lapsed", "ZL4", "2023-07-29T00:00:00+08:00",
+                district="500101")  # fmt: skip
+    for order in ([grant, up, lapse], [lapse, up, grant], [up, grant, lapse]):
+        assert fold(plan, order).nonzero() == {
+            ("500101", "valid_invention_patents", M5): 1,
+            ("500101", "valid_invention_patents", M7): -1,
+        }, order  # high value: +1 by the reclassification, -1 by the lapse, both in July
+
+
+def test_a_later_revenue_report_replaces_the_earlier_in_any_order(plan: Plan) -> None:
+    first = act(1, "service.revenue.reported", None, "2024-02-01T00:00:00+08:00",
+                district="500103", year=2023, amount_cny=1000.5)  # fmt: skip
+    second = act(2, "service.revenue.reported", None, "2024-03-01T00:00:00+08:00",
+                 district="500103", year=2023, amount_cny=800.25)  # fmt: skip
+    for order in ([first, second], [second, first]):
+        assert fold(plan, order).nonzero() == {
+            ("500103", "ip_service_revenue_cny", date(2023, 12, 1)): Decimal("800.25")
+        }
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_shuffled_stream_folds_to_the_independently_computed_totals(
+    plan: Plan, seed: int
+) -> None:
+    stream = generate(6000, seed)
+    acts = [parse_record(value, headers) for _, value, headers in stream.records]
+    batch = random.Random(seed).choice([1, 7, 500])
+    memory = fold(plan, acts, batch)
+    assert memory.nonzero() == stream.totals()
+    assert memory.duplicates == stream.duplicates
