@@ -11,6 +11,9 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
 from iprwatch.stack.processes import LOOPBACK, free_port, port_answers, spawn, stop
 from iprwatch.stack.stack import launch_service, service_marker, wait_ready
 from shared.indicator_events import IndicatorChanged, SeriesPoint, to_kafka
@@ -121,3 +124,14 @@ async def produce(kafka: KafkaSettings, changes: Sequence[IndicatorChanged]) -> 
             await producer.send_and_wait(kafka.indicators_topic, value, key=key, headers=headers)
     finally:
         await producer.stop()
+
+
+async def counter(url: str, metric: str, channel: str) -> float:
+    """One channel's value of a notifications counter on a running alerts service."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        text = (await client.get(f"{url}/metrics")).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == metric and sample.labels.get("channel") == channel:
+                return float(sample.value)
+    return 0.0
