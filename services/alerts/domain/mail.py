@@ -96,7 +96,7 @@ def _chart(item: Item) -> bytes:
 def compose(
     recipient: str, items: Sequence[Item], sender: str, created_at: datetime
 ) -> EmailMessage:
-    """The mail to `recipient` for `items`; identical for identical inputs (Message-ID too)."""
+    """The mail to `recipient` for `items`; its Message-ID depends on nothing else."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = recipient
