@@ -49,7 +49,8 @@ def test_the_pipeline_dashboard_covers_every_service_metric_family() -> None:
         "ipr_ingest_publish_duration_seconds_bucket", "ipr_fold_events_total",
         "ipr_fold_consumer_lag", "ipr_fold_batch_duration_seconds_bucket",
         "ipr_fold_dead_letters_total", "ipr_notifications_sent_total",
-        "ipr_notifications_failed_total", "up{",
+        "ipr_notifications_failed_total", "ipr_ingest_http_requests_total",
+        "ipr_ingest_http_request_duration_seconds_bucket", "up{",
     ):  # fmt: skip
         assert metric in text, metric
 

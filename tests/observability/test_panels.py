@@ -221,6 +221,20 @@ async def test_every_panel_query_returns_data(
     assert await post(client, running, refused) == 422
     await publish_undecodable(kafka_settings)
 
+    # What Prometheus must hold once everything is folded: exact, from the events sent above.
+    accepted = 2 * len(first) + 10
+    exact: dict[str, float] = {
+        value_of("geographical_indications"): 40,
+        value_of("madrid_registrations_cumulative"): 20,
+        "sum(ipr_ingest_events_accepted_total)": accepted,
+        "sum(ipr_ingest_events_rejected_total)": 4,
+        "sum(ipr_fold_events_total)": accepted,
+        'sum(ipr_fold_events_total{outcome="duplicate"})': 10,
+        "sum(ipr_fold_dead_letters_total)": 1,
+        'count(up{job=~"ingest|indicators|alerts"} == 1)': 3,
+    }
+    got = await wait_for_exact(client, base, exact)
+
     boards = load_dashboards()
     panel_queries = [q for board in boards.values() for q in queries(board)]
     deadline = time.monotonic() + DEADLINE_SECONDS
@@ -237,7 +251,7 @@ async def test_every_panel_query_returns_data(
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(
         json.dumps(
-            {"panels": rows, "variables": variables, "unexposed_metrics": unknown,
+            {"panels": rows, "exact": got, "variables": variables, "unexposed_metrics": unknown,
              "unhealthy_rules": rules},
             ensure_ascii=False, indent=2,
         ) + "\n"
@@ -252,6 +266,8 @@ async def test_every_panel_query_returns_data(
     problems += [f"variable {name}: {problem}" for name, problem in variables.items() if problem]
     problems += [f"metric {name} is exposed by no service" for name in unknown]
     problems += [f"rule {name}: {error}" for name, error in rules.items()]
+    problems += [f"{expr} = {got[expr]}, expected {value}" for expr, value in exact.items()
+                 if got[expr] != value]  # fmt: skip
     assert not problems, f"see {REPORT}\n" + "\n".join(problems)
     assert all(
         r["sample"] is None
@@ -259,6 +275,25 @@ async def test_every_panel_query_returns_data(
         or "histogram_quantile" in r["query"]
         for r in rows
     )
+
+
+def value_of(indicator: str) -> str:
+    return f'ipr_indicator_value{{district="{DISTRICT}", indicator="{indicator}"}}'
+
+
+async def wait_for_exact(
+    client: httpx.AsyncClient, base: str, expected: dict[str, float]
+) -> dict[str, float | None]:
+    """Poll until every expression has its expected value (or time runs out); the last values."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while True:
+        got: dict[str, float | None] = {}
+        for expr in expected:
+            series = await query(client, base, expr)
+            got[expr] = float(series[0]["value"][1]) if len(series) == 1 else None
+        if got == expected or time.monotonic() > deadline:
+            return got
+        await asyncio.sleep(0.5)
 
 
 async def check_variables(
