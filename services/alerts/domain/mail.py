@@ -12,9 +12,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from services.alerts.domain.chart import ChartData, render_png
 from services.alerts.domain.notices import Item, message_id, thread_id
 from services.alerts.domain.numbers import SHANGHAI, beijing_time, chinese_amount
+from services.alerts.domain.snapshots import chart_png
 
 STATUS_ZH = {
     "behind": "落后于规划路径",
@@ -69,30 +69,6 @@ def _lines(item: Item) -> list[tuple[str, str]]:
     ]
 
 
-def _chart(item: Item) -> bytes:
-    s = item.snapshot
-    series = [(float(x), float(y)) for x, y in s["series"]]
-    last = series[-1] if series else None
-    forecast_to = None
-    if s["forecast"] is not None and last is not None:
-        x_max = float(s["x_max"])
-        forecast_to = (
-            x_max,
-            float(s["forecast"]),
-            float(s["forecast_low"]),
-            float(s["forecast_high"]),
-        )
-    return render_png(
-        ChartData(
-            series=series,
-            path=[(float(x), float(y)) for x, y in s["path"]],
-            forecast_from=last if forecast_to else None,
-            forecast_to=forecast_to,
-            x_max=float(s["x_max"]),
-        )
-    )
-
-
 def compose(
     recipient: str, items: Sequence[Item], sender: str, created_at: datetime
 ) -> EmailMessage:
@@ -143,7 +119,7 @@ def compose(
     assert isinstance(html_part, EmailMessage)  # noqa: S101 - added just above
     for n, item in enumerate(items):
         html_part.add_related(
-            _chart(item),
+            chart_png(item.snapshot),
             maintype="image",
             subtype="png",
             cid=f"<chart{n}@alerts.iprwatch>",

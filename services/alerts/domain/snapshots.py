@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from services.alerts.domain.assessment import Assessment, Point
+from services.alerts.domain.chart import ChartData, render_png
 from shared.plan import Plan
 from shared.trajectory import month_end, months_between, required_value
 
@@ -49,3 +50,27 @@ def snapshot_of(
         "path": path,
         "x_max": float(x_max),
     }
+
+
+def chart_png(s: dict[str, Any]) -> bytes:
+    """The chart of a snapshot: series, required path, forecast with its interval."""
+    series = [(float(x), float(y)) for x, y in s["series"]]
+    last = series[-1] if series else None
+    forecast_to = None
+    if s["forecast"] is not None and last is not None:
+        x_max = float(s["x_max"])
+        forecast_to = (
+            x_max,
+            float(s["forecast"]),
+            float(s["forecast_low"]),
+            float(s["forecast_high"]),
+        )
+    return render_png(
+        ChartData(
+            series=series,
+            path=[(float(x), float(y)) for x, y in s["path"]],
+            forecast_from=last if forecast_to else None,
+            forecast_to=forecast_to,
+            x_max=float(s["x_max"]),
+        )
+    )
