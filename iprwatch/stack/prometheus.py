@@ -6,6 +6,7 @@ and by the tests that run every dashboard panel's query against a real Prometheu
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -31,6 +32,11 @@ CONFIG_FILE = PROMETHEUS_DIR / "prometheus.yml"
 PREFERRED_PORT = 9090
 MARKER = "prometheus --config.file="
 JOBS = ("ingest", "indicators", "alerts")
+SWITCH = "IPRWATCH_STACK_PROMETHEUS"  # "0" leaves Prometheus out of `iprwatch stack up`
+
+
+def wanted() -> bool:
+    return os.environ.get(SWITCH, "1").strip().lower() not in {"0", "false", "no", "off"}
 
 
 def render_config(
@@ -91,16 +97,21 @@ def up(
     say: Callable[[str], None],
     taken: set[int],
     well_known_ports: bool = True,
+    interval: str = "15s",
 ) -> None:
     """The stack's Prometheus part: scrape the running services, keep a live one as it is."""
     part = state.parts.get("prometheus")
     if part is not None and is_alive(part.pid, part.marker):
         say(f"prometheus   already running on port {part.port} (pid {part.pid})")
         return
-    system.ensure([system.PROMETHEUS], say=say)
+    try:
+        system.ensure([system.PROMETHEUS], say=say)
+    except StackError as exc:  # optional part: the rest of the stack works without it
+        say(f"prometheus   skipped: {exc}")
+        return
     folder = home.root / "prometheus"
     targets = {job: f"{LOOPBACK}:{service_ports[job]}" for job in JOBS}
-    config_file = write_config(folder, render_config(targets))
+    config_file = write_config(folder, render_config(targets, interval, interval))
     port = free_port(PREFERRED_PORT if well_known_ports else None, taken)
     log = home.logs / "prometheus.log"
     say(f"starting Prometheus on port {port} ...")

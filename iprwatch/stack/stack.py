@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from iprwatch.stack import kafka, postgres, system
+from iprwatch.stack import kafka, postgres, prometheus, system
 from iprwatch.stack.home import REPO_ROOT, StackHome
 from iprwatch.stack.processes import (
     LOOPBACK,
@@ -217,6 +217,9 @@ class Stack:
                 state.parts[name] = Part(name, pid, ports[name], service_marker(name), str(log))
                 state.save(self.home.state_file)
                 wait_ready(f"http://{LOOPBACK}:{ports[name]}", pid, name, log)
+        if prometheus.wanted():  # optional: scrapes the services, skipped if not installable
+            taken = self._taken_ports(state) | set(ports.values())
+            prometheus.up(self.home, state, ports, self.say, taken, self.well_known_ports)
         state.save(self.home.state_file)
         self._write_env(env, ports)
         return state
@@ -231,7 +234,7 @@ class Stack:
         """Stop every part `up` recorded, services first; return the names stopped."""
         state = self._state()
         stopped: list[str] = []
-        for name in (*SERVICES, "smtp", "kafka", "postgres"):
+        for name in ("prometheus", *SERVICES, "smtp", "kafka", "postgres"):
             part = state.parts.get(name)
             if part is None:
                 continue
@@ -246,7 +249,7 @@ class Stack:
         """(part, state, port, pid, log) for every part of the stack."""
         state = self._state()
         rows: list[tuple[str, str, int | None, int | None, str]] = []
-        for name in (*INFRA, *SERVICES):
+        for name in (*INFRA, *SERVICES, "prometheus"):
             part = state.parts.get(name)
             if part is None:
                 rows.append((name, "not started", None, None, ""))
