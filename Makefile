@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status test lint unit chaos bench clean
+.PHONY: help setup up down status test lint unit chaos bench clean demo
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-8s %s\n", $$1, $$2}'
@@ -22,6 +22,14 @@ setup: $(STAMP) ## Create the virtualenv and install the packages
 
 up: $(STAMP) ## Start Kafka, PostgreSQL, the mail sink and the three services
 	$(BIN)/iprwatch stack up
+
+demo: up ## The job end to end: simulate 2021 to now, wait for the pipeline, show values and alerts
+	$(BIN)/iprwatch demo
+
+# The demo's alerts fire at once instead of after a day held (for the services `up` starts).
+demo: export IPRWATCH_ALERTS_FOR_SECONDS ?= 0
+demo: export IPRWATCH_ALERTS_GROUP_WAIT_SECONDS ?= 2
+demo: export IPRWATCH_ALERTS_EVALUATION_INTERVAL_SECONDS ?= 20
 
 down: $(STAMP) ## Stop what `make up` started
 	$(BIN)/iprwatch stack down

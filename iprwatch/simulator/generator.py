@@ -59,6 +59,8 @@ class _Context:
     zone: ZoneInfo
     end_day: date
     pending: list[tuple[date, int, Event]]  # later acts of rights, by date
+    targeted: dict[tuple[str, str], float]  # (district, flow) -> acts a month, on its target
+    pledge_size: dict[str, float]  # district -> its pledges' mean size, in 10,000 yuan
     counter: int = 0
 
     def later(self, day: date, event: Event) -> None:
@@ -78,6 +80,7 @@ def generate(plan: Plan, scenario: Scenario) -> Iterator[Event]:
         zone=plan.zone,
         end_day=end_day,
         pending=[],
+        **_on_target(plan, scenario),
     )
     delayed: dict[int, list[Event]] = defaultdict(list)
     window = months(scenario.first_month, scenario.last_month)
@@ -111,6 +114,37 @@ def generate(plan: Plan, scenario: Scenario) -> Iterator[Event]:
         yield from sent
     for index in sorted(delayed):
         yield from delayed[index]
+
+
+# The flows that feed a count a district may have a target for (stocks with lapses excluded).
+_TARGETED_FLOWS = {
+    "geographical_indications": ("gi", "gi_trademark"),
+    "madrid_registrations_cumulative": ("madrid",),
+    "pct_applications_cumulative": ("pct",),
+    "software_copyright_registrations_cumulative": ("software",),
+    "work_copyright_registrations_cumulative": ("work",),
+}
+
+
+def _on_target(plan: Plan, scenario: Scenario) -> dict[str, Any]:
+    """A district with its own target follows its target's path (times `lag_factor` if it
+    lags), not the population share: a target is an absolute number, so it is not scaled.
+    Its pledges come one a month, each about a month's share of its target."""
+    months_planned = len(months(plan.baseline_date, plan.target_date)) - 1
+    targeted: dict[tuple[str, str], float] = {}
+    pledge_size: dict[str, float] = {}
+    for district in plan.districts:
+        factor = scenario.rates.lag_factor if district.code in scenario.lagging else 1.0
+        for key, target in district.targets.items():
+            baseline = district.baselines.get(key)
+            per_month = (target.value - (baseline.value if baseline else 0.0)) / months_planned
+            flows = _TARGETED_FLOWS.get(key, ())
+            for flow in flows:
+                targeted[(district.code, flow)] = per_month * factor / len(flows)
+            if key == "ip_pledge_financing_cny_cumulative":
+                targeted[(district.code, "pledge")] = 1.0
+                pledge_size[district.code] = per_month * factor / 10_000
+    return {"targeted": targeted, "pledge_size": pledge_size}
 
 
 def _in_utc(text: str) -> str:
@@ -171,8 +205,9 @@ def _month_acts(ctx: _Context, month: date, rng: random.Random) -> Iterator[Even
     for code in sorted(ctx.weights):
         weight = ctx.weights[code]
         for flow, per_year in flows:
-            n = _count(rng, per_year * scale * weight / 12)
-            for seq, day in enumerate(_days(month, rng, n)):
+            targeted = ctx.targeted.get((code, flow))
+            expected = per_year * scale * weight / 12 if targeted is None else targeted
+            for seq, day in enumerate(_days(month, rng, _count(rng, expected))):
                 if day <= ctx.end_day:
                     number = f"{stamp}{code[-3:]}{seq:05d}.{seed}"
                     yield from _acts_of(ctx, _rng(ctx, f"{flow}:{number}"), flow, code, number, day)
@@ -200,7 +235,9 @@ def _acts_of(
                                dict(district), "lapse")  # fmt: skip
                 ctx.later(lapse_day, lapse)
     elif flow == "pledge":
-        data = {**district, "amount_cny": float(rng.randint(100, 2000) * 10_000)}
+        size = ctx.pledge_size.get(code)
+        tens = rng.randint(100, 2000) if size is None else round(size * rng.uniform(0.5, 1.5))
+        data = {**district, "amount_cny": float(max(1, tens) * 10_000)}
         yield _event(ctx, rng, "pledge", "finance.pledge.registered", f"PL{number}", day, data,
                      "reg")  # fmt: skip
     else:

@@ -29,6 +29,11 @@ Spread over districts: by census population. The 11 counties whose population is
 get `unknown_population_share` (0.5%) of every citywide flow, an explicit simulation choice,
 not an estimate of their population; the other districts share the rest by population.
 A lagging district's flows are multiplied by `lag_factor`.
+
+A district with its own published targets (Dazu) follows, for those indicators, its target's
+path (target / 60 months a month, times `lag_factor` if it lags) instead of its population
+share, whatever the scale: a target is an absolute number. Its pledges come one a month, each
+about a month's share of its pledge target (0.5 to 1.5 times).
 """
 
 from __future__ import annotations

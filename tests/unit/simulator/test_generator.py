@@ -101,3 +101,18 @@ def test_the_mess_is_there(plan: Plan) -> None:
 def test_no_mess_means_each_act_once(plan: Plan) -> None:
     events = list(generate(plan, year_2022(mess=Mess(0, 0, 0, 0, 0))))
     assert len({e["id"] for e in events}) == len(events)
+
+
+def test_a_district_with_targets_follows_its_target_path_times_its_lag(plan: Plan) -> None:
+    def dazu_pledges(lagging: frozenset[str]) -> list[float]:
+        scenario = Scenario(date(2021, 1, 1), date(2025, 12, 1), lagging=lagging,
+                            mess=Mess(0, 0, 0, 0, 0))  # fmt: skip
+        return [
+            e["data"]["amount_cny"] for e in generate(plan, scenario)
+            if e["data"]["district"] == "500111" and e["type"].endswith("pledge.registered")
+        ]  # fmt: skip
+
+    on_track, lagging = dazu_pledges(frozenset()), dazu_pledges(frozenset({"500111"}))
+    assert len(on_track) == len(lagging) == 60  # one a month, whatever the scale
+    assert sum(on_track) == pytest.approx(500_000_000, rel=0.1)  # Dazu's published target
+    assert sum(lagging) == pytest.approx(500_000_000 * 0.25, rel=0.1)
