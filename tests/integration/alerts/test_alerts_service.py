@@ -1,0 +1,143 @@
+"""The alerts service in-process on the real Kafka and PostgreSQL: idempotent consumption,
+restart without re-deciding anything, and the HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from iprwatch.stack.stack import Endpoints
+from services.alerts.bootstrap import running
+from services.alerts.entrypoints.http import create_app
+from services.alerts.metrics import AlertMetrics
+from services.alerts.settings import AlertsSettings
+from shared.settings import KafkaSettings, PostgresSettings, SmtpSettings
+from tests.integration.alerts.support import (
+    ADMIN_TOKEN,
+    change,
+    produce,
+    wait_for_mails,
+    write_recipients,
+)
+
+pytestmark = pytest.mark.integration
+
+BEHIND = [("2021-06", 1.0), ("2022-06", 2.0)]
+ON_TRACK = [("2021-06", 1.0), ("2022-06", 6.0)]
+GI = "geographical_indications"
+
+
+@pytest.fixture
+def settings(
+    infra: Endpoints, kafka_settings: KafkaSettings, postgres_settings: PostgresSettings,
+    db_schema: str, tmp_path: Path, unique: str,
+) -> AlertsSettings:  # fmt: skip
+    recipients = write_recipients(tmp_path / "r.yaml", [f"d-{unique}@dazu.example"],
+                                  [f"c-{unique}@chongqing.example"])  # fmt: skip
+    host, port = (
+        infra.service_env()["IPRWATCH_SMTP_HOST"],
+        infra.service_env()["IPRWATCH_SMTP_PORT"],
+    )
+    return AlertsSettings(
+        db_schema=f"{db_schema}_alerts", consumer_group=f"{db_schema}-alerts",
+        recipients_file=recipients, admin_token=SecretStr(ADMIN_TOKEN),
+        now="2024-06-30", for_seconds=0, hold_down_seconds=0, group_wait_seconds=0,
+        evaluation_interval_seconds=0.3, dispatch_interval_seconds=0.1,
+        kafka=kafka_settings, postgres=postgres_settings,
+        smtp=SmtpSettings(host=host, port=int(port)),
+    )  # fmt: skip
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, "condition never met"
+        await asyncio.sleep(0.1)
+
+
+async def test_a_stale_message_changes_nothing_and_a_restart_redecides_nothing(
+    settings: AlertsSettings, mail_folder: Path, unique: str
+) -> None:
+    # seq 2 first, then the older seq 1 (same key: same partition, this order).
+    await produce(settings.kafka, [change("500111", GI, 2, BEHIND),
+                                   change("500111", GI, 1, ON_TRACK)])  # fmt: skip
+    metrics = AlertMetrics()
+    async with running(settings, metrics) as alerts:
+
+        async def consumed() -> bool:
+            stale = metrics.changes.labels("stale")._value.get()
+            return bool(stale == 1.0)
+
+        await eventually(consumed)
+        assert metrics.changes.labels("applied")._value.get() == 1.0
+        assert await alerts.store.points("500111", GI) == BEHIND
+        [row] = await alerts.store.alerts("firing", None, None)
+        assert (row["district"], row["indicator"], row["epoch"]) == ("500111", GI)[:2] + (1,)
+        assert metrics.snapshot.firing == {("500111", GI): "critical"}
+        assert await wait_for_mails(mail_folder, f"d-{unique}@dazu.example", 1)
+        log_before = [(r["message_id"], r["status"]) for r in await alerts.store.send_log()]
+    assert sorted(s for _, s in log_before) == ["sent", "sent"]
+
+    metrics = AlertMetrics()
+    async with running(settings, metrics) as alerts:
+        await asyncio.sleep(1.5)  # a few evaluations and dispatch rounds
+        [row] = await alerts.store.alerts("firing", None, None)
+        assert row["epoch"] == 1
+        assert [(r["message_id"], r["status"]) for r in await alerts.store.send_log()] == (
+            log_before
+        )
+        assert metrics.changes.labels("applied")._value.get() == 0.0  # offsets were committed
+
+
+async def test_the_api_filters_alerts_and_manages_silences(settings: AlertsSettings) -> None:
+    await produce(settings.kafka, [change("500111", GI, 1, BEHIND),
+                                   change("500111", "madrid_registrations_cumulative", 1,
+                                          [("2024-05", 9.0)])])  # fmt: skip
+    app = create_app(settings)
+    async with running(settings, AlertMetrics()) as alerts:
+        app.state.alerts = alerts
+        transport = httpx.ASGITransport(app=app)
+        auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://alerts") as client:
+
+            async def both() -> bool:
+                return len((await client.get("/v1/alerts")).json()) == 2
+
+            await eventually(both)
+            firing = (await client.get("/v1/alerts", params={"state": "firing"})).json()
+            assert [(a["indicator"], a["status"], a["value"]) for a in firing] == [
+                (GI, "behind", 2.0)
+            ]
+            inactive = (await client.get("/v1/alerts", params={"state": "inactive"})).json()
+            assert [(a["indicator"], a["status"]) for a in inactive] == [
+                ("madrid_registrations_cumulative", "on_track")
+            ]
+            assert (await client.get("/v1/alerts", params={"district": "500112"})).json() == []
+
+            body = {"matchers": [{"name": "indicator", "value": GI}], "createdBy": "王五",
+                    "comment": "核查中", "durationSeconds": 600}  # fmt: skip
+            wrong = await client.post(
+                "/v1/silences", json=body, headers={"Authorization": "Bearer x"}
+            )
+            assert wrong.status_code == 403
+            bad = await client.post("/v1/silences", json={**body, "endsAt": "2030-01-01T00:00:00Z"},
+                                    headers=auth)  # fmt: skip
+            assert bad.status_code == 422
+            made = (await client.post("/v1/silences", json=body, headers=auth)).json()
+            listed = (await client.get("/v1/silences")).json()
+            assert [(s["id"], s["createdBy"], s["status"]["state"]) for s in listed] == [
+                (made["id"], "王五", "active")
+            ]
+            assert (await client.delete(f"/v1/silences/{made['id']}")).status_code == 401
+            gone = await client.delete(f"/v1/silences/{made['id']}", headers=auth)
+            assert gone.json() == {"id": made["id"], "state": "expired"}
+            listed = (await client.get("/v1/silences")).json()
+            assert listed[0]["status"]["state"] == "expired"
+            missing = await client.delete("/v1/silences/nope", headers=auth)
+            assert missing.status_code == 404
