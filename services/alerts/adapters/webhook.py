@@ -37,4 +37,15 @@ class WebhookSender:
                     raise AmbiguousDelivery(str(exc)) from exc
                 if response.status_code >= 300:
                     raise Rejected(f"HTTP {response.status_code}")
+                _check_robot_answer(response)
                 return
+
+
+def _check_robot_answer(response: httpx.Response) -> None:
+    """WeCom and DingTalk robots answer 200 with `errcode` != 0 when they refuse a message."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return
+    if isinstance(answer, dict) and answer.get("errcode") not in (None, 0):
+        raise Rejected(f"robot refused: errcode {answer.get('errcode')} {answer.get('errmsg')}")
