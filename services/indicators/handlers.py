@@ -60,16 +60,28 @@ class FoldHandler:
 
     async def commit(
         self, batch: Prepared, accept_gaps: frozenset[int] = frozenset()
-    ) -> BatchResult:
-        """Dead-letter what cannot be folded (acknowledged first), then apply the batch."""
-        for record, problem in batch.dead:
-            log.warning("dead letter %s/%d@%d: %s", record.topic, record.partition,
-                        record.offset, problem)  # fmt: skip
-            await self.dead_letters.send(record, problem.reason, problem.detail)
-        return await self.store.apply(batch.records, self.deltas, accept_gaps)
+    ) -> tuple[BatchResult, list[str]]:
+        """Apply the batch; what cannot be folded is dead-lettered within the transaction.
+
+        Returns the result and the reasons of the records dead-lettered.
+        """
+        problems = {(r.topic, r.partition, r.offset): (r, problem) for r, problem in batch.dead}
+        reasons: list[str] = []
+
+        async def dead_letter(positions: list[Position]) -> None:
+            reasons.clear()
+            for position in positions:
+                record, problem = problems[(position.topic, position.partition, position.offset)]
+                log.warning("dead letter %s/%d@%d: %s", record.topic, record.partition,
+                            record.offset, problem)  # fmt: skip
+                await self.dead_letters.send(record, problem.reason, problem.detail)
+                reasons.append(problem.reason)
+
+        result = await self.store.apply(batch.records, self.deltas, accept_gaps, dead_letter)
+        return result, reasons
 
     async def handle(self, records: Sequence[Any]) -> BatchResult:
-        return await self.commit(self.prepare(records))
+        return (await self.commit(self.prepare(records)))[0]
 
     def deltas(
         self, states: dict[str, list[Act]], new: Sequence[Act]

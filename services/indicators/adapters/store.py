@@ -12,7 +12,7 @@ Every statement takes whole arrays (`unnest`), so a batch costs a handful of rou
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -95,6 +95,7 @@ class BatchResult:
     duplicates: int
     skipped: int
     gaps: dict[tuple[str, int], int]  # partition -> stored offset, when the batch starts past it
+    dead: tuple[Position, ...] = ()  # records dead-lettered in this transaction
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class Pending:
 
 # Given the recorded acts of the locked state keys and the new acts: the deltas of the new acts
 # and the (district, indicator, month) outbox entries they change.
+DeadLetterer = Callable[[list[Position]], Awaitable[None]]
 Folder = Callable[[dict[str, list[Act]], Sequence[Act]], tuple[Deltas, set[tuple[str, str, date]]]]
 
 
@@ -133,20 +135,24 @@ class IndicatorStore:
         records: Sequence[tuple[Position, Act | None]],
         folder: Folder,
         accept_gaps: frozenset[int] = frozenset(),
+        dead_letter: DeadLetterer | None = None,
     ) -> BatchResult:
         """Apply a batch (act None = a dead-lettered record: only its offset moves) exactly once.
 
         A partition whose records start past its stored offset (the tables were rebuilt, or
         another process stored less than this one read) is left out and reported in `gaps`,
         unless named in `accept_gaps`: the consumer seeks back and reads it again.
-        A deadlock or a schema swap under a cached statement retries the whole transaction.
+        The records without an act that this transaction consumes are handed to `dead_letter`
+        (inside the transaction: they are dead-lettered once acknowledged, and only once
+        unless a crash comes between). A deadlock or a schema swap under a cached statement
+        retries the whole transaction.
         """
         if not records:
             return BatchResult(0, 0, 0, {})
         for attempt in range(5):
             try:
                 async with self.pool.acquire() as conn, conn.transaction():
-                    return await self._apply(conn, records, folder, accept_gaps)
+                    return await self._apply(conn, records, folder, accept_gaps, dead_letter)
             except _RETRYABLE:
                 if attempt == 4:
                     raise
@@ -159,6 +165,7 @@ class IndicatorStore:
         records: Sequence[tuple[Position, Act | None]],
         folder: Folder,
         accept_gaps: frozenset[int],
+        dead_letter: DeadLetterer | None,
     ) -> BatchResult:
         topic = records[0][0].topic
         partitions = sorted({p.partition for p, _ in records})
@@ -186,6 +193,7 @@ class IndicatorStore:
         seen: set[tuple[str, str]] = set()
         natural: set[tuple[str, str]] = set()
         duplicates = 0
+        dead: list[Position] = []
         for position, act in records:
             if position.offset < floor[position.partition] or (topic, position.partition) in gaps:
                 skipped += 1
@@ -194,6 +202,7 @@ class IndicatorStore:
                 next_offsets.get(position.partition, 0), position.offset + 1
             )
             if act is None:
+                dead.append(position)
                 continue
             ident = (act.source, act.id)
             nkey = (act.type, act.subject) if act.subject is not None else None
@@ -217,7 +226,9 @@ class IndicatorStore:
                 " WHERE topic = $1 AND partition = n.p",
                 topic, list(next_offsets), list(next_offsets.values()),
             )  # fmt: skip
-        return BatchResult(len(inserted), duplicates, skipped, gaps)
+        if dead and dead_letter is not None:
+            await dead_letter(dead)
+        return BatchResult(len(inserted), duplicates, skipped, gaps, tuple(dead))
 
     async def _states(self, conn: asyncpg.Connection, acts: Sequence[Act]) -> dict[str, list[Act]]:
         """Lock the state keys of `acts` (sorted: no deadlock) and read their recorded acts.

@@ -79,18 +79,18 @@ class FoldLoop:
 
     async def _commit(self, prepared: Prepared) -> BatchResult:
         started = time.perf_counter()
-        result = await self.handler.commit(prepared, frozenset(self.accept_gaps))
+        result, reasons = await self.handler.commit(prepared, frozenset(self.accept_gaps))
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
-        for _, problem in prepared.dead:
-            self.metrics.dead_letters.labels(problem.reason).inc()
+        for reason in reasons:
+            self.metrics.dead_letters.labels(reason).inc()
+        self.metrics.events_folded.labels("applied").inc(result.applied)
+        self.metrics.events_folded.labels("duplicate").inc(result.duplicates)
+        self.metrics.events_folded.labels("skipped").inc(result.skipped)
         return result
 
     async def _finish(self, result: BatchResult) -> None:
         if not result.gaps:
             self.repeated_gaps.clear()
-        self.metrics.events_folded.labels("applied").inc(result.applied)
-        self.metrics.events_folded.labels("duplicate").inc(result.duplicates)
-        self.metrics.events_folded.labels("skipped").inc(result.skipped)
         for (topic, partition), stored in result.gaps.items():
             key = (topic, partition, stored)
             self.repeated_gaps[key] += 1

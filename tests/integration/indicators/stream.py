@@ -120,8 +120,8 @@ def generate(size: int, seed: int, poison: int = 0) -> Stream:  # noqa: C901 - o
             subject = f"TM{seed}{right:08d}"
             agri, gi = rng.random() < 0.2, rng.random() < 0.05
             t = _time(rng)
-            emit("trademark.registered", subject, t,
-                 {"district": district, "agricultural": agri, "geographical_indication": gi})  # fmt: skip
+            flags_data = {"agricultural": agri, "geographical_indication": gi}
+            emit("trademark.registered", subject, t, {"district": district, **flags_data})
             flags = ["valid_registered_trademarks"]
             flags += ["agricultural_product_trademarks"] if agri else []
             flags += ["geographical_indications"] if gi else []

@@ -60,9 +60,7 @@ def test_a_lapse_before_its_high_value_grant_nets_out_in_each_month(plan: Plan) 
 def test_the_month_is_the_month_in_shanghai(plan: Plan) -> None:
     late_utc = act(1, "pct.application.filed", "PCT1", "2023-04-30T17:00:00+00:00",
                    district="500101")  # fmt: skip
-    assert fold(plan, [late_utc]).nonzero() == {
-        ("500101", "pct_applications_cumulative", M5): 1
-    }
+    assert fold(plan, [late_utc]).nonzero() == {("500101", "pct_applications_cumulative", M5): 1}
 
 
 def test_pre_baseline_acts_move_nothing_but_tell_what_a_right_was(plan: Plan) -> None:
