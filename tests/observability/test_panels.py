@@ -65,8 +65,11 @@ def running(alerts_fire_at_once: None, request: pytest.FixtureRequest) -> Runnin
 
 
 @pytest.fixture
-def prometheus_url(running: RunningServices, tmp_path: Path) -> Iterator[str]:
-    """A real Prometheus scraping the three services every second, with the shipped rules."""
+def prometheus_url(running: RunningServices, tmp_path: Path, promtool: str) -> Iterator[str]:
+    """A real Prometheus scraping the three services every second, with the shipped rules.
+
+    (`promtool` installs Debian's prometheus package, which holds both binaries, if missing.)
+    """
     targets = {name: url.removeprefix("http://") for name, url in running.urls.items()}
     folder = tmp_path / "prometheus"
     config = prometheus.write_config(folder, prometheus.render_config(targets, "1s", "1s"))
