@@ -226,9 +226,10 @@ def parse_event(raw: Mapping[str, Any], context: Mapping[str, Any] | None = None
     Raises `UnknownEventType` when `type` names no type of the contract, else pydantic's
     `ValidationError` with every problem located (`data.district`, `subject`, `time`, ...).
     """
-    event_class = TYPED_EVENTS.get(raw.get("type"))  # type: ignore[arg-type]
+    event_type = raw.get("type")
+    event_class = TYPED_EVENTS.get(event_type) if isinstance(event_type, str) else None
     if event_class is None:
-        raise UnknownEventType(raw.get("type"))
+        raise UnknownEventType(event_type)
     return event_class.model_validate(raw, context=context)
 
 
