@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
+from collections.abc import Callable
+from typing import cast
 
 import yaml
 
 from tests.observability.dashboards import (
+    DASHBOARDS,
     GRAFANA,
     datasource_uid,
     lint,
@@ -84,3 +88,13 @@ def test_provisioning_points_grafana_at_the_dashboards_and_the_prometheus_dataso
     (provider,) = providers["providers"]
     assert provider["type"] == "file"
     assert provider["options"]["path"] == "/etc/grafana/dashboards"
+
+
+def test_the_json_files_are_what_the_generator_writes() -> None:
+    spec = importlib.util.spec_from_file_location("grafana_generate", GRAFANA / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    build = cast(Callable[[], dict[str, str]], module.build)
+    written = {path.name: path.read_text() for path in DASHBOARDS.glob("*.json")}
+    assert written == build(), "run: python deploy/grafana/generate.py"
