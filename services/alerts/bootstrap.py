@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from services.alerts.settings import AlertsSettings
 from shared.kafka import ensure_topics, manual_consumer
 from shared.plan import Plan, load_plan
 from shared.postgres import create_pool
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -56,7 +59,12 @@ async def running(settings: AlertsSettings, metrics: AlertMetrics) -> AsyncItera
     store = AlertStore(pool)
     await store.migrate()
     clock = SystemClock(settings.now.astimezone(SHANGHAI).date() if settings.now else None)
-    await store.recover_in_flight(clock.now())
+    unconfirmed = await store.recover_in_flight(clock.now())
+    if unconfirmed:
+        log.warning(
+            "messages interrupted after their end of data: marked unconfirmed, not resent",
+            extra={"count": unconfirmed},
+        )
     alerting = Alerting(
         store,
         plan,

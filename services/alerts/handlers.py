@@ -22,7 +22,7 @@ from services.alerts.domain.lifecycle import repeat_due, step
 from services.alerts.domain.mail import compose, subject_of
 from services.alerts.domain.notices import Item, message_id
 from services.alerts.domain.numbers import SHANGHAI
-from services.alerts.domain.recipients import Recipients
+from services.alerts.domain.recipients import Recipients, Webhook
 from services.alerts.domain.silences import silenced
 from services.alerts.domain.snapshots import snapshot_of
 from services.alerts.domain.webhooks import webhook_body
@@ -170,6 +170,9 @@ class Alerting:
         hooks = [("webhook", w.name) for w in self.recipients.webhooks_for(district)]
         return mails + hooks
 
+    def _webhook(self, name: str) -> Webhook | None:
+        return next((w for w in self.recipients.webhooks if w.name == name), None)
+
     # --- notices -------------------------------------------------------------------------
 
     async def compose_due(self) -> int:
@@ -187,13 +190,17 @@ class Alerting:
                 continue
             items = [i for i, _ in entries if not silenced(silences, i.labels, now)]
             muted = [i for i, _ in entries if silenced(silences, i.labels, now)]
+            hook = self._webhook(recipient) if channel == "webhook" else None
+            if channel == "webhook" and hook is None:
+                log.warning("webhook no longer configured: its notices are dropped",
+                            extra={"webhook": recipient, "notices": len(items)})  # fmt: skip
+                items, muted = [], muted + items
             if channel == "email":
                 mid = message_id(recipient, items) if items else ""
                 payload = compose(recipient, items, self.sender, now).as_bytes() if items else b""
             else:
                 mid = message_id(f"webhook:{recipient}", items) if items else ""
-                hook = next(w for w in self.recipients.webhooks if w.name == recipient)
-                body = webhook_body(hook.kind, recipient, items) if items else {}
+                body = webhook_body(hook.kind, recipient, items) if hook and items else {}
                 payload = json.dumps(body, ensure_ascii=False).encode()
             subject = subject_of(items) if items else ""
             await self.store.log_message(
@@ -217,7 +224,9 @@ class Alerting:
                         envelope_from, row["recipient"], bytes(row["payload"]), transmitting
                     )
                 else:
-                    hook = next(w for w in self.recipients.webhooks if w.name == row["recipient"])
+                    hook = self._webhook(row["recipient"])
+                    if hook is None:
+                        raise LookupError(f"webhook {row['recipient']!r} is not configured")
                     await self.poster.deliver("", hook.url, bytes(row["payload"]), transmitting)
             except AmbiguousDelivery as exc:
                 log.warning(
