@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializeAsAny,
     StringConstraints,
     ValidationInfo,
     create_model,
@@ -157,7 +158,7 @@ class CloudEvent(BaseModel):
     subject: ShortText | None = None
     time: AwareDatetime
     datacontenttype: Literal["application/json"] = "application/json"
-    data: EventData
+    data: SerializeAsAny[EventData]
 
     @field_validator("type")
     @classmethod
