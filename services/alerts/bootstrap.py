@@ -72,7 +72,7 @@ async def running(settings: AlertsSettings, metrics: AlertMetrics) -> AsyncItera
         policy_of(settings),
         clock,
         metrics,
-        SmtpSender(settings.smtp, settings.crash_point),
+        SmtpSender(settings.smtp, settings.crash_point, settings.smtp_ca_file),
         WebhookSender(settings.webhook_timeout_seconds),
         settings.smtp.sender,
     )

@@ -39,6 +39,9 @@ class AlertsSettings(BaseSettings):
     retry_max_seconds: float = Field(default=600.0, gt=0)
     forecast_window_months: int = Field(default=24, ge=3)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # CA bundle that signs the SMTP server's certificate (STARTTLS or implicit TLS) when it is
+    # not one of the system's CAs, e.g. a ministry's private CA; unset: the system's CAs.
+    smtp_ca_file: Path | None = None
     crash_point: str = ""  # failure injection for the crash tests only
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)

@@ -20,6 +20,7 @@ from tests.integration.alerts.support import (
     wait_for_mails,
     write_recipients,
 )
+from tests.support.metrics import samples_of
 from tests.support.services import RunningServices, start_services
 
 pytestmark = pytest.mark.e2e
@@ -111,6 +112,15 @@ async def test_falling_behind_mails_once_and_recovery_mails_resolved(
     assert len(await wait_for_mails(mail_folder, officials["city"], 1)) == 1
     [alert] = await alert_state(stack, "firing")
     assert (alert["status"], alert["value"], alert["severity"]) == ("behind", 2.0, "critical")
+    key = ("500111", "geographical_indications")
+    metrics = f"{stack.alerts}/metrics"
+    assert (await samples_of(metrics, "ipr_indicator_required"))[key] == pytest.approx(
+        7 * 1277 / 1826, 1e-9
+    )
+    assert (await samples_of(metrics, "ipr_indicator_forecast"))[key] == pytest.approx(
+        alert["forecast"], 1e-12
+    )
+    assert await samples_of(metrics, "ipr_alert_firing") == {key: 1.0}
 
     await asyncio.sleep(3)  # evaluations go on: no second mail for the same firing
     assert len(mails_to(mail_folder, officials["dazu"])) == 1
@@ -125,6 +135,7 @@ async def test_falling_behind_mails_once_and_recovery_mails_resolved(
     assert len(await wait_for_mails(mail_folder, officials["city"], 2)) == 2
     [alert] = await alert_state(stack, "inactive")
     assert alert["status"] == "on_track" and alert["resolved_at"] is not None
+    assert await samples_of(f"{stack.alerts}/metrics", "ipr_alert_firing") == {}
 
     await asyncio.sleep(3)
     assert len(mails_to(mail_folder, officials["dazu"])) == 2

@@ -14,6 +14,7 @@ import re
 import signal
 import ssl
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import aiosmtplib
 from aiosmtplib import SMTPResponseException
@@ -38,9 +39,12 @@ def crash_here(point: str, configured: str) -> None:
 
 
 class SmtpSender:
-    def __init__(self, settings: SmtpSettings, crash_point: str = "") -> None:
+    def __init__(
+        self, settings: SmtpSettings, crash_point: str = "", ca_file: Path | None = None
+    ) -> None:
         self.settings = settings
         self.crash_point = crash_point
+        self.ca_file = ca_file
 
     async def deliver(
         self,
@@ -56,7 +60,11 @@ class SmtpSender:
             timeout=s.timeout_seconds,
             use_tls=s.implicit_tls,
             start_tls=s.starttls if not s.implicit_tls else False,
-            tls_context=ssl.create_default_context() if (s.starttls or s.implicit_tls) else None,
+            tls_context=(
+                ssl.create_default_context(cafile=self.ca_file)
+                if (s.starttls or s.implicit_tls)
+                else None
+            ),
         )
         await client.connect()
         try:
