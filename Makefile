@@ -26,10 +26,11 @@ up: $(STAMP) ## Start Kafka, PostgreSQL, the mail sink and the three services
 demo: up ## The job end to end: simulate 2021 to now, wait for the pipeline, show values and alerts
 	$(BIN)/iprwatch demo
 
-# The demo's alerts fire at once instead of after a day held (for the services `up` starts).
-demo: export IPRWATCH_ALERTS_FOR_SECONDS ?= 0
+# For the services `up` starts: the demo's alerts fire after 30 s held instead of a day.
+demo: export IPRWATCH_ALERTS_FOR_SECONDS ?= 30
+demo: export IPRWATCH_ALERTS_HOLD_DOWN_SECONDS ?= 30
 demo: export IPRWATCH_ALERTS_GROUP_WAIT_SECONDS ?= 2
-demo: export IPRWATCH_ALERTS_EVALUATION_INTERVAL_SECONDS ?= 20
+demo: export IPRWATCH_ALERTS_EVALUATION_INTERVAL_SECONDS ?= 10
 
 down: $(STAMP) ## Stop what `make up` started
 	$(BIN)/iprwatch stack down
