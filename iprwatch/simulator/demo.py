@@ -167,7 +167,9 @@ async def _get_list(url: str, params: dict[str, str] | None = None) -> list[dict
 
 
 async def _firing(alerts_url: str) -> list[dict[str, Any]]:
-    return await _get_list(f"{alerts_url}/v1/alerts", {"state": "firing"})
+    """The alerts firing, and those pending (their condition holds; not yet long enough)."""
+    found = await _get_list(f"{alerts_url}/v1/alerts")
+    return [a for a in found if a.get("state") in ("firing", "pending")]
 
 
 async def _wait_for_notices(
@@ -192,21 +194,21 @@ def _alerts_table(
     recipients: set[str],
     mail: Path,
 ) -> None:
-    table = Table(title="Alerts firing")
-    for column in ("district", "indicator", "status", "value", "required now", "target"):
+    table = Table(title="Alerts (firing, or pending until the condition has held 30 s)")
+    for column in ("district", "indicator", "state", "status", "value", "required now", "target"):
         table.add_column(column)
-    for alert in alerts:
+    for alert in sorted(alerts, key=lambda a: (a["district"], a["indicator"])):
         code = alert["district"]
         place = plan.city if code == plan.city.code else plan.district(code)
         table.add_row(
-            f"{code} {place.name_zh} {place.name_en}", alert["indicator"], alert["status"],
-            _number(alert.get("value")), _number(alert.get("required")),
+            f"{code} {place.name_zh} {place.name_en}", alert["indicator"], alert["state"],
+            alert["status"], _number(alert.get("value")), _number(alert.get("required")),
             _number(alert.get("target")),
         )  # fmt: skip
     out.print(table if alerts else "no alert is firing")
     sent = [n for n in notices if n.get("status") == "sent"]
     log = Table(title=f"Mail sent to officials ({len(sent)}; the files are in {mail})")
-    for column in ("sent at", "to", "subject"):
+    for column in ("sent at (Beijing)", "to", "subject"):
         log.add_column(column)
     for notice in sorted(sent, key=lambda n: str(n.get("sent_at")))[-12:]:
         log.add_row(str(notice.get("sent_at"))[:19], notice["recipient"], notice["subject"])
