@@ -54,9 +54,9 @@ CREATE TABLE IF NOT EXISTS acts (
     amount          numeric,
     PRIMARY KEY (source, id)
 );
-CREATE UNIQUE INDEX IF NOT EXISTS acts_natural_key ON acts (type, subject)
+CREATE UNIQUE INDEX IF NOT EXISTS acts_subject_type ON acts (subject, type)
     WHERE subject IS NOT NULL;
-CREATE INDEX IF NOT EXISTS acts_state_key ON acts (state_key) WHERE state_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS acts_reports ON acts (state_key) WHERE subject IS NULL;
 CREATE TABLE IF NOT EXISTS state_locks (key text PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS monthly_deltas (
     district    text NOT NULL,
@@ -238,16 +238,31 @@ class IndicatorStore:
         keys = sorted({key for act in acts if (key := act.state_key) is not None})
         if not keys:
             return {}
-        await conn.execute(
+        locked = await conn.fetch(
             "INSERT INTO state_locks (key) SELECT unnest($1::text[])"
-            " ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key",
+            " ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key"
+            " RETURNING key, xmax = 0 AS created",
             keys,
         )
-        rows = await conn.fetch("SELECT * FROM acts WHERE state_key = ANY($1::text[])", keys)
-        new = {(act.source, act.id) for act in acts}
         states: dict[str, list[Act]] = {key: [] for key in keys}
+        known = [row["key"] for row in locked if not row["created"]]
+        if not known:  # a key created now has no act recorded before this transaction
+            return states
+        known_set = set(known)
+        subjects = sorted({a.subject for a in acts if a.subject and a.state_key in known_set})
+        rows = await conn.fetch(
+            "SELECT a.* FROM unnest($1::text[]) AS s(subject)"
+            " JOIN acts a ON a.subject = s.subject AND a.subject IS NOT NULL",
+            subjects,
+        )
+        reports = [key for key in known if key.startswith("revenue:")]
+        if reports:
+            rows += await conn.fetch(
+                "SELECT * FROM acts WHERE subject IS NULL AND state_key = ANY($1::text[])", reports
+            )
+        new = {(act.source, act.id) for act in acts}
         for row in rows:
-            if (row["source"], row["id"]) not in new:
+            if row["state_key"] in known_set and (row["source"], row["id"]) not in new:
                 states[row["state_key"]].append(_act_of_row(row))
         return states
 

@@ -72,6 +72,11 @@ class Fold:
     def day(self, act: Act) -> date:
         return act.time.astimezone(self.zone).date()
 
+    def counted_month(self, act: Act) -> date | None:
+        """The act's month, or None when the act is in the baseline."""
+        day = act.time.astimezone(self.zone).date()
+        return day.replace(day=1) if day > self.baseline_date else None
+
     def counts(self, act: Act) -> bool:
         return self.day(act) > self.baseline_date
 
@@ -92,6 +97,10 @@ class Fold:
 
     def change(self, old: Sequence[Act], new: Sequence[Act], into: Deltas) -> None:
         """Add contribution(old + new) - contribution(old) of one state key."""
+        if not old:
+            for key, amount in self.contribution(new).items():
+                _add(into, key, amount)
+            return
         before = self.contribution(old)
         after = self.contribution([*old, *new])
         for key, amount in after.items():
@@ -124,20 +133,21 @@ class Fold:
                 return bool(grant.high_value)
             return reclass is not None and not reclass.high_value
 
-        def moves(act: Act, district: str, sign: int) -> None:
-            month = self.month(act)
+        def moves(act: Act, month: date, district: str, sign: int) -> None:
             _add(into, (district, VALID, month), sign)
             if high_value_at(act):
                 _add(into, (district, HIGH_VALUE, month), sign)
 
         for act, sign in ((grant, 1), (lapse, -1), (restore, 1)):
-            if act is not None and self.counts(act):
-                moves(act, act.district, sign)
+            if act is not None and (month := self.counted_month(act)) is not None:
+                moves(act, month, act.district, sign)
         transfer = acts.get(TRANSFERRED)
-        if transfer is not None and self.counts(transfer) and transfer.from_district:
-            moves(transfer, transfer.from_district, -1)
-            moves(transfer, transfer.district, 1)
-        if reclass is not None and self.counts(reclass):
+        if transfer is not None and transfer.from_district:
+            month = self.counted_month(transfer)
+            if month is not None:
+                moves(transfer, month, transfer.from_district, -1)
+                moves(transfer, month, transfer.district, 1)
+        if reclass is not None and (month := self.counted_month(reclass)) is not None:
             before = bool(grant.high_value) if grant is not None else not reclass.high_value
             lapsed = lapse is not None and lapse.time <= reclass.time
             restored = restore is not None and lapse is not None and restore.time >= lapse.time
@@ -146,14 +156,14 @@ class Fold:
             )
             if valid and before != bool(reclass.high_value):
                 sign = 1 if reclass.high_value else -1
-                _add(into, (reclass.district, HIGH_VALUE, self.month(reclass)), sign)
+                _add(into, (reclass.district, HIGH_VALUE, month), sign)
 
     def _trademark(self, acts: dict[str, Act], into: Deltas) -> None:
         registration, lapse = acts.get(TM_REGISTERED), acts.get(TM_LAPSED)
         for act, sign in ((registration, 1), (lapse, -1)):
-            if act is None or not self.counts(act):
+            month = None if act is None else self.counted_month(act)
+            if act is None or month is None:
                 continue
-            month = self.month(act)
             _add(into, (act.district, TRADEMARKS, month), sign)
             if registration is not None and registration.agricultural:
                 _add(into, (act.district, AGRICULTURAL, month), sign)
@@ -170,8 +180,10 @@ class Fold:
             _add(into, (latest.district, REVENUES, month), latest.amount)
 
 
-def _first_of_each_type(acts: Iterable[Act]) -> dict[str, Act]:
+def _first_of_each_type(acts: Sequence[Act]) -> dict[str, Act]:
     """One act per type (the natural key keeps one; the earliest wins if ever there are two)."""
+    if len(acts) == 1:
+        return {acts[0].type: acts[0]}
     first: dict[str, Act] = {}
     for act in sorted(acts, key=lambda a: (a.time, a.id)):
         first.setdefault(act.type, act)

@@ -41,7 +41,7 @@ class Stream:
 
 
 def record(
-    n: int, kind: str, subject: str | None, when: datetime, data: dict[str, object]
+    n: int | str, kind: str, subject: str | None, when: datetime, data: dict[str, object]
 ) -> Record:
     headers = [
         ("ce_specversion", b"1.0"),
@@ -72,7 +72,7 @@ def generate(size: int, seed: int, poison: int = 0) -> Stream:  # noqa: C901 - o
     def emit(kind: str, subject: str | None, when: datetime, data: dict[str, object]) -> None:
         nonlocal counter
         counter += 1
-        out.append(record(counter, kind, subject, when, data))
+        out.append(record(f"{seed}-{counter}", kind, subject, when, data))
 
     target = int(size / 1.08)
     right = 0

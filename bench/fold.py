@@ -1,0 +1,199 @@
+"""Benchmark: fold 1,000,000 events from Kafka into PostgreSQL; compare with a plain consumer.
+
+Starts a private Kafka + PostgreSQL under .iprwatch/bench/fold, produces the events (a mix of
+every event type with duplicates, shuffled), then in child processes (so that each one's peak
+RSS is its own): a plain aiokafka consumer reading the whole topic (the ceiling), and the
+indicators service's fold (consumer, parsing, one transaction per batch, outbox relay and
+snapshot refresher running) until the offsets stored in PostgreSQL reach the end of the topic.
+Prints one JSON object.
+
+    .venv/bin/python bench/fold.py [--events 1000000] [--partitions 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TOPIC = "bench.events"
+
+
+async def _produce(bootstrap: str, events: int, partitions: int) -> dict[str, float]:
+    from aiokafka import AIOKafkaProducer
+
+    from shared.kafka import ensure_topics
+    from shared.settings import KafkaSettings
+    from tests.integration.indicators.stream import generate
+
+    kafka = KafkaSettings(bootstrap_servers=bootstrap, events_topic=TOPIC, partitions=partitions)
+    await ensure_topics(kafka, [TOPIC])
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=50,
+        max_batch_size=512 * 1024, compression_type=None,
+    )  # fmt: skip
+    await producer.start()
+    started = time.perf_counter()
+    sent = 0
+    try:
+        seed = 0
+        while sent < events:
+            seed += 1
+            chunk = generate(min(50_000, events - sent), seed=seed).records[: events - sent]
+            futures = [
+                await producer.send(TOPIC, value, key=key, headers=headers)
+                for key, value, headers in chunk
+            ]
+            await asyncio.gather(*futures)
+            sent += len(chunk)
+    finally:
+        await producer.stop()
+    return {"produced": sent, "produce_seconds": time.perf_counter() - started}
+
+
+async def _plain(bootstrap: str, events: int) -> dict[str, float]:
+    """The ceiling: read every record with a plain consumer, touching key, value and headers."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        TOPIC, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False,
+        group_id=f"plain-{os.getpid()}", max_poll_records=10_000,
+    )  # fmt: skip
+    await consumer.start()
+    seen = 0
+    touched = 0
+    started = time.perf_counter()
+    try:
+        while seen < events:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            if seen == 0 and batches:
+                started = time.perf_counter()
+            for records in batches.values():
+                for record in records:
+                    touched += len(record.value) + len(record.headers)
+                seen += len(records)
+            if seen == 0:
+                started = time.perf_counter()
+    finally:
+        await consumer.stop()
+    elapsed = time.perf_counter() - started
+    return {"events": seen, "seconds": elapsed, "events_per_second": seen / elapsed}
+
+
+async def _fold(bootstrap: str, dsn: str, events: int, batch: int) -> dict[str, float]:
+    from pydantic import SecretStr
+
+    from services.indicators.bootstrap import running
+    from services.indicators.metrics import IndicatorsMetrics
+    from services.indicators.settings import IndicatorsSettings
+    from shared.settings import KafkaSettings, PostgresSettings
+
+    schema = f"bench_{os.getpid()}"
+    settings = IndicatorsSettings(
+        db_schema=schema,
+        consumer_group=f"fold-{os.getpid()}",
+        batch_max_records=batch,
+        kafka=KafkaSettings(
+            bootstrap_servers=bootstrap,
+            events_topic=TOPIC,
+            indicators_topic=f"bench.indicators.{os.getpid()}",
+            dead_letter_topic=f"bench.dlq.{os.getpid()}",
+        ),
+        postgres=PostgresSettings(dsn=SecretStr(dsn)),
+    )
+    metrics = IndicatorsMetrics()
+    async with running(settings, metrics) as app:
+        started = None
+        durations = []
+        while True:
+            folded = sum(
+                metrics.events_folded.labels(o)._value.get() for o in ("applied", "duplicate")
+            )
+            if started is None and folded > 0:
+                started = time.perf_counter() - 0.05
+            if folded >= events:
+                break
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - (started or 0)
+        acts = await app.pool.fetchval("SELECT count(*) FROM acts")
+        for sample in list(metrics.batch_seconds.collect())[0].samples:
+            if sample.name.endswith("_sum") or sample.name.endswith("_count"):
+                durations.append(sample.value)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "events": folded, "acts": acts, "seconds": elapsed, "events_per_second": folded / elapsed,
+        "mean_batch_seconds": durations[1] / durations[0] if durations and durations[0] else 0,
+        "peak_rss_mb": peak,
+    }  # fmt: skip
+
+
+def _child(mode: str, args: argparse.Namespace) -> dict[str, float]:
+    command = [sys.executable, __file__, "--child", mode, "--events", str(args.events)]
+    command += ["--bootstrap", args.bootstrap, "--dsn", args.dsn, "--batch", str(args.batch)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)  # noqa: S603
+    if done.returncode != 0:
+        raise SystemExit(f"{mode} child failed:\n{done.stderr[-3000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--child", choices=["plain", "fold"])
+    parser.add_argument("--bootstrap", default="")
+    parser.add_argument("--dsn", default="")
+    args = parser.parse_args()
+    if args.child == "plain":
+        print(json.dumps(asyncio.run(_plain(args.bootstrap, args.events))))
+        return
+    if args.child == "fold":
+        import logging
+
+        logging.basicConfig(level=logging.WARNING)
+        print(json.dumps(asyncio.run(_fold(args.bootstrap, args.dsn, args.events, args.batch))))
+        return
+
+    from iprwatch.stack.home import StackHome
+    from iprwatch.stack.stack import Stack
+
+    stack = Stack(StackHome(ROOT / ".iprwatch" / "bench" / "fold"), say=lambda _: None,
+                  well_known_ports=False)  # fmt: skip
+    endpoints = stack.up_infra()
+    try:
+        args.bootstrap, args.dsn = endpoints.kafka_bootstrap, endpoints.postgres_dsn
+        produced = asyncio.run(_produce(args.bootstrap, args.events, args.partitions))
+        plain = _child("plain", args)
+        fold = _child("fold", args)
+    finally:
+        stack.down()
+    print(json.dumps({
+        "events": args.events,
+        "partitions": args.partitions,
+        "batch_max_records": args.batch,
+        "fold_events_per_second": round(fold["events_per_second"]),
+        "plain_consumer_events_per_second": round(plain["events_per_second"]),
+        "ratio": round(fold["events_per_second"] / plain["events_per_second"], 3),
+        "fold_seconds": round(fold["seconds"], 2),
+        "plain_seconds": round(plain["seconds"], 2),
+        "mean_batch_seconds": round(fold["mean_batch_seconds"], 4),
+        "fold_peak_rss_mb": round(fold["peak_rss_mb"], 1),
+        "acts_recorded": fold["acts"],
+        "produce_seconds": round(produced["produce_seconds"], 1),
+        "cpus": os.cpu_count(),
+    }, indent=2))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
