@@ -94,7 +94,8 @@ async def running(settings: AlertsSettings, metrics: AlertMetrics) -> AsyncItera
     try:
         yield Alerts(settings, plan, consumer, pool, store, alerting)
     finally:
-        stopping.set()
+        stopping.set()  # the loops finish what they are doing: a mail in flight completes
+        await asyncio.wait(tasks, timeout=settings.smtp.timeout_seconds * 3 + 5)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -81,8 +81,13 @@ async def test_a_stale_message_changes_nothing_and_a_restart_redecides_nothing(
         assert (row["district"], row["indicator"], row["epoch"]) == ("500111", GI)[:2] + (1,)
         assert metrics.snapshot.firing == {("500111", GI): "critical"}
         assert await wait_for_mails(mail_folder, f"d-{unique}@dazu.example", 1)
+        assert await wait_for_mails(mail_folder, f"c-{unique}@chongqing.example", 1)
+
+        async def both_sent() -> bool:
+            return [r["status"] for r in await alerts.store.send_log()] == ["sent", "sent"]
+
+        await eventually(both_sent)
         log_before = [(r["message_id"], r["status"]) for r in await alerts.store.send_log()]
-    assert sorted(s for _, s in log_before) == ["sent", "sent"]
 
     metrics = AlertMetrics()
     async with running(settings, metrics) as alerts:
@@ -141,3 +146,21 @@ async def test_the_api_filters_alerts_and_manages_silences(settings: AlertsSetti
             assert listed[0]["status"]["state"] == "expired"
             missing = await client.delete("/v1/silences/nope", headers=auth)
             assert missing.status_code == 404
+
+
+async def test_a_firing_alert_is_told_again_after_the_repeat_interval_in_its_thread(
+    settings: AlertsSettings, mail_folder: Path, unique: str
+) -> None:
+    settings = settings.model_copy(update={"repeat_interval_seconds": 1.0})
+    await produce(settings.kafka, [change("500111", GI, 1, BEHIND)])
+    async with running(settings, AlertMetrics()):
+        mails = await wait_for_mails(mail_folder, f"d-{unique}@dazu.example", 2)
+    first, second = mails[:2]
+    assert "告警:" in str(first["Subject"]) and "告警(重复提醒)" in str(second["Subject"])
+    assert first["Message-ID"] != second["Message-ID"]
+    assert (
+        first["In-Reply-To"]
+        == second["In-Reply-To"]
+        == ("<thread.500111.geographical_indications@alerts.iprwatch>")
+    )
+    assert second["X-IPRWatch-Alerts"] == "500111/geographical_indications/1/repeat/1"
