@@ -45,7 +45,7 @@ def mapping(names: dict[str, str]) -> list[Json]:
 def label_overrides() -> list[Json]:
     return [
         {
-            "matcher": {"id": "byName", "options": "district"},
+            "matcher": {"id": "byRegexp", "options": "^district"},
             "properties": [
                 {"id": "mappings", "value": mapping(names()[0])},
                 {"id": "displayName", "value": "区县 District"},
