@@ -88,6 +88,37 @@ async def wait_caught_up(
         await asyncio.sleep(poll)
 
 
+async def fold_progress(indicators_url: str) -> tuple[float, float]:
+    """(records folded so far, records not yet fetched) from the indicators' `/metrics`."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        text = (await client.get(f"{indicators_url}/metrics")).text
+    folded = lag = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "ipr_fold_events_total":
+                folded += sample.value
+            elif sample.name == "ipr_fold_consumer_lag":
+                lag += sample.value
+    return folded, lag
+
+
+async def wait_settled(
+    indicators_url: str, sent: int, since: float, timeout: float, quiet: float = 5.0
+) -> bool:
+    """When the values cannot be compared (the stack holds other events too): wait until the
+    fold has seen `sent` more records than `since`, has no lag, and has stood still `quiet` s."""
+    deadline = time.monotonic() + timeout
+    last, still_since = -1.0, time.monotonic()
+    while time.monotonic() < deadline:
+        folded, lag = await fold_progress(indicators_url)
+        if folded != last:
+            last, still_since = folded, time.monotonic()
+        elif lag == 0 and folded - since >= sent and time.monotonic() - still_since >= quiet:
+            return True
+        await asyncio.sleep(0.5)
+    return False
+
+
 @dataclass(frozen=True)
 class Mail:
     file: Path
