@@ -1,0 +1,57 @@
+"""Two indicators processes in one consumer group, with rebalances: the totals stay exact."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+
+from iprwatch.stack.processes import free_port, stop
+from iprwatch.stack.stack import Endpoints, launch_service, service_marker, wait_ready
+from shared.settings import KafkaSettings
+from tests.integration.indicators.conftest import folded_totals, produce, wait_folded
+from tests.integration.indicators.stream import generate
+from tests.support.metrics import samples_of
+from tests.support.services import service_env
+
+pytestmark = pytest.mark.integration
+
+
+async def test_two_processes_share_the_partitions_through_rebalances(
+    infra: Endpoints, kafka_settings: KafkaSettings, db_schema: str, tmp_path: Path
+) -> None:
+    stream = generate(12_000, seed=77, poison=2)
+    half = len(stream.records) // 2
+    ports = [free_port(), free_port()]
+    envs = []
+    for port in ports:
+        env = service_env(infra, kafka_settings, db_schema, {"indicators": port})
+        env["IPRWATCH_INDICATORS_BATCH_MAX_RECORDS"] = "500"
+        envs.append(env)
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    pids: list[int] = []
+    try:
+        await produce(kafka_settings, stream.records[:half])
+        pids.append(launch_service("indicators", envs[0], tmp_path / "a.log"))
+        await asyncio.to_thread(wait_ready, urls[0], pids[0], "a", tmp_path / "a.log")
+        pids.append(launch_service("indicators", envs[1], tmp_path / "b.log"))  # rebalance
+        await asyncio.to_thread(wait_ready, urls[1], pids[1], "b", tmp_path / "b.log")
+        await produce(kafka_settings, stream.records[half:])
+        await asyncio.sleep(1.0)
+        stop(pids[0], service_marker("indicators"), timeout=20)  # rebalance: b takes all
+        await wait_folded(infra.postgres_dsn, db_schema, kafka_settings, timeout=120)
+        assert await folded_totals(infra.postgres_dsn, db_schema) == stream.totals()
+        await asyncio.sleep(0.5)  # b's snapshot refresher (every 0.2 s)
+        values = await samples_of(f"{urls[1]}/metrics", "ipr_indicator_value")
+        valid = sum(v for (d, i, _), v in stream.totals().items() if i == "valid_invention_patents")
+        assert values[("500000", "valid_invention_patents")] == 35000 + float(valid)
+        async with httpx.AsyncClient(timeout=10) as client:
+            text = (await client.get(f"{urls[1]}/metrics")).text
+        assert 'ipr_fold_consumer_lag{partition="0"} 0.0' in text
+    finally:
+        for pid in pids:
+            stop(pid, service_marker("indicators"), timeout=20)
+    logs = (tmp_path / "b.log").read_text()
+    assert logs.count("partitions assigned") >= 2, "b never saw a rebalance"
