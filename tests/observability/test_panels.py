@@ -237,6 +237,7 @@ async def test_every_panel_query_returns_data(
         'count(up{job=~"ingest|indicators|alerts"} == 1)': 3,
     }
     got = await wait_for_exact(client, base, exact)
+    await asyncio.sleep(2)  # two rule evaluations, so recorded ratios use the final values
 
     boards = load_dashboards()
     panel_queries = [q for board in boards.values() for q in queries(board)]
