@@ -1,8 +1,11 @@
 """Publishing events to Kafka: binary CloudEvents, key = district, acknowledged by all replicas.
 
-Events are grouped by partition into record batches of their own (`send_batch`): one
-request's thousand events cost a few dozen batch appends, not a thousand `send` calls. The
-partition of a key is the producer's own (murmur2 of the district code, as Java clients do).
+A large request's events are grouped by partition into record batches of their own
+(`send_batch`): a thousand events cost a few batch submissions, not a thousand `send` calls.
+A small request's events go through `send`, into the producer's shared open batches, so that
+many concurrent single-event requests share one record batch per partition instead of queueing
+one batch each. The partition of a key is the producer's own (murmur2 of the district code, as
+Java clients do).
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ def ingest_producer(settings: KafkaSettings, batch_bytes: int) -> AIOKafkaProduc
     )
 
 
+SMALL_REQUEST = 64  # events; below this a request shares the producer's open batches
+
+
 class KafkaPublisher:
     def __init__(self, producer: AIOKafkaProducer, topic: str, timeout: float) -> None:
         self.producer = producer
@@ -63,6 +69,12 @@ class KafkaPublisher:
                 raise BrokerUnavailable(f"Kafka refused the events: {error!r}") from error
 
     async def _enqueue(self, events: Sequence[CloudEvent]) -> list[asyncio.Future[Any]]:
+        if len(events) < SMALL_REQUEST:
+            sent = []
+            for event in events:
+                key, value, headers = to_kafka(event)
+                sent.append(await self.producer.send(self.topic, value, key=key, headers=headers))
+            return sent
         await self.producer.client._wait_on_metadata(self.topic)
         by_partition: dict[int, list[tuple[bytes, bytes, list[tuple[str, bytes]]]]] = defaultdict(
             list

@@ -24,6 +24,10 @@ class TokenGrant:
     sources: tuple[str, ...]
     types: tuple[str, ...]
 
+    @property
+    def allows_everything(self) -> bool:
+        return WILDCARD in self.sources and WILDCARD in self.types
+
     def allows_source(self, source: str) -> bool:
         return any(matches(pattern, source) for pattern in self.sources)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
 from services.ingest.adapters.publisher import BrokerUnavailable
 from services.ingest.adapters.tokens import TokenError, TokenStore
@@ -176,9 +177,12 @@ async def _read_body(request: Request, limit: int) -> bytes:
         raise ApiError(413, f"body of {declared} bytes is over the limit of {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, f"body over the limit of {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(413, f"body over the limit of {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect as exc:  # nobody is left to answer; nothing was published
+        raise ApiError(400, "the client went away before sending the whole body") from exc
     return b"".join(chunks)
