@@ -21,6 +21,7 @@ JAVA = Requirement("java", "default-jre-headless")
 MAVEN = Requirement("mvn", "maven")
 POSTGRES = Requirement("initdb", "postgresql")
 PROMETHEUS = Requirement("prometheus", "prometheus")  # also provides promtool
+CHROMIUM = Requirement("chromium", "chromium")  # the progress board's screenshot test
 
 
 def postgres_bindir() -> Path | None:
