@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
@@ -29,6 +30,7 @@ from services.alerts.domain.webhooks import webhook_body
 from services.alerts.metrics import AlertMetrics
 from shared.indicator_events import IndicatorChanged
 from shared.plan import Plan
+from shared.trajectory import required_value
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +95,45 @@ class Alerting:
                 await self._evaluate(change.district, change.indicator, points)
         return fresh
 
+    async def on_changes(self, changes: Sequence[IndicatorChanged]) -> None:
+        """A batch: per key only the highest `seq` matters (each message carries the whole
+        series), stored in one statement; then the stored keys with a target are evaluated."""
+        latest: dict[tuple[str, str], IndicatorChanged] = {}
+        partial: list[IndicatorChanged] = []
+        for change in changes:
+            if not change.series:
+                partial.append(change)
+                continue
+            key = (change.district, change.indicator)
+            if key not in latest or change.seq > latest[key].seq:
+                latest[key] = change
+        superseded = len(changes) - len(partial) - len(latest)
+        rows = [(c.district, c.indicator, c.seq, [(p.month, p.value) for p in c.series])
+                for c in latest.values()]  # fmt: skip
+        async with self.lock:
+            stored = await self.store.save_many(rows)
+            self.metrics.changes.labels("applied").inc(len(stored))
+            self.metrics.changes.labels("stale").inc(superseded + len(latest) - len(stored))
+            for district, indicator, _, points in rows:
+                if (district, indicator) in stored and self._has_target(district, indicator):
+                    await self._evaluate(district, indicator, list(points))
+        for change in partial:
+            await self.on_change(change)
+
+    def _has_target(self, district: str, indicator: str) -> bool:
+        try:
+            return self.plan.target_for(district, indicator) is not None
+        except KeyError:
+            return False
+
     async def evaluate_all(self) -> None:
         """The schedule's evaluation: the path moves with time even when no data comes."""
         async with self.lock:
+            today = self.clock.today()
+            for district, indicator in targeted_keys(self.plan):  # the path, even before data
+                required = required_value(self.plan, district, indicator, today)
+                if required is not None:
+                    self.metrics.snapshot.required[(district, indicator)] = required
             for (district, indicator), points in sorted((await self.store.all_series()).items()):
                 await self._evaluate(district, indicator, points)
 
@@ -250,6 +288,12 @@ class Alerting:
                 self.metrics.sent.labels(channel).inc()
                 sent += 1
         return sent
+
+
+def targeted_keys(plan: Plan) -> list[tuple[str, str]]:
+    """Every (district, indicator) with a published target: the city's, then districts'."""
+    keys = [(plan.city.code, i.key) for i in plan.indicators if i.target is not None]
+    return keys + [(d.code, key) for d in plan.districts for key in d.targets]
 
 
 class SystemClock:

@@ -122,7 +122,7 @@ async def test_falling_behind_mails_once_and_recovery_mails_resolved(
     )
     assert await samples_of(metrics, "ipr_alert_firing") == {key: 1.0}
 
-    await asyncio.sleep(3)  # evaluations go on: no second mail for the same firing
+    await asyncio.sleep(2)  # evaluations go on: no second mail for the same firing
     assert len(mails_to(mail_folder, officials["dazu"])) == 1
 
     await post(stack, [gi(10 + n, "2024-06-05") for n in range(5)])  # 7: back on the path
@@ -137,7 +137,7 @@ async def test_falling_behind_mails_once_and_recovery_mails_resolved(
     assert alert["status"] == "on_track" and alert["resolved_at"] is not None
     assert await samples_of(f"{stack.alerts}/metrics", "ipr_alert_firing") == {}
 
-    await asyncio.sleep(3)
+    await asyncio.sleep(2)
     assert len(mails_to(mail_folder, officials["dazu"])) == 2
     assert len(mails_to(mail_folder, officials["city"])) == 2
     async with httpx.AsyncClient(timeout=10) as client:
@@ -164,7 +164,7 @@ async def test_a_silence_suppresses_the_mail(
 
     await post(stack, [gi(1, "2021-03-10")])
     await alert_state(stack, "firing")
-    await asyncio.sleep(3)  # group wait 0.5 s, dispatch every 0.2 s: it would have gone
+    await asyncio.sleep(2)  # group wait 0.5 s, dispatch every 0.2 s: it would have gone
     assert mails_to(mail_folder, officials["dazu"]) == []
     assert mails_to(mail_folder, officials["city"]) == []
     async with httpx.AsyncClient(timeout=10) as client:

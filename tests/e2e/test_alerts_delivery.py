@@ -110,7 +110,7 @@ async def test_smtp_down_for_a_while_delays_mail_without_losing_or_doubling_it(
     sink.start()
     assert len(await wait_for_mails(sink.folder, officials[0], 1)) == 1
     assert len(await wait_for_mails(sink.folder, officials[1], 1)) == 1
-    await asyncio.sleep(3)
+    await asyncio.sleep(2)
     assert len(mails_to(sink.folder, officials[0])) == 1
     assert len(mails_to(sink.folder, officials[1])) == 1
     assert await send_log(alerts) == [(officials[1], "sent"), (officials[0], "sent")]
@@ -143,7 +143,7 @@ async def test_killed_mid_send_and_restarted_sends_each_mail_exactly_once(
     alerts.start()
     assert len(await wait_for_mails(sink.folder, officials[0], 1)) == 1
     assert len(await wait_for_mails(sink.folder, officials[1], 1)) == 1
-    await asyncio.sleep(3)  # evaluations and dispatch go on: nothing more leaves
+    await asyncio.sleep(2)  # evaluations and dispatch go on: nothing more leaves
     assert len(mails_to(sink.folder, officials[0])) == 1
     assert len(mails_to(sink.folder, officials[1])) == 1
     assert sorted(status for _, status in await send_log(alerts)) == after_restart

@@ -87,6 +87,23 @@ class AlertStore:
         )
         return row is not None
 
+    async def save_many(
+        self, rows: Sequence[tuple[str, str, int, Sequence[tuple[str, float]]]]
+    ) -> set[tuple[str, str]]:
+        """`save_series` for many keys (each once) in one statement; the keys stored."""
+        if not rows:
+            return set()
+        stored = await self.pool.fetch(
+            "INSERT INTO series (district, indicator, seq, points)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[])"
+            " ON CONFLICT (district, indicator) DO UPDATE"
+            " SET seq = EXCLUDED.seq, points = EXCLUDED.points, updated_at = now()"
+            " WHERE series.seq < EXCLUDED.seq RETURNING district, indicator",
+            [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+            [json.dumps([[m, v] for m, v in r[3]]) for r in rows],
+        )  # fmt: skip
+        return {(r["district"], r["indicator"]) for r in stored}
+
     async def points(self, district: str, indicator: str) -> list[tuple[str, float]]:
         raw = await self.pool.fetchval(
             "SELECT points FROM series WHERE district = $1 AND indicator = $2", district, indicator

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 
 from services.alerts.handlers import Alerting
-from shared.indicator_events import from_kafka
+from shared.indicator_events import IndicatorChanged, from_kafka
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,11 @@ async def consume_forever(
 
 async def _consume_batch(consumer: AIOKafkaConsumer, alerting: Alerting) -> None:
     batches = await consumer.getmany(timeout_ms=500, max_records=1000)
+    changes: list[IndicatorChanged] = []
     for records in batches.values():
         for record in records:
             try:
-                change = from_kafka(record.value, record.headers or [])
+                changes.append(from_kafka(record.value, record.headers or []))
             except (ValueError, ValidationError) as exc:
                 alerting.metrics.changes.labels("invalid").inc()
                 log.error(
@@ -50,7 +51,7 @@ async def _consume_batch(consumer: AIOKafkaConsumer, alerting: Alerting) -> None
                         "error": str(exc),
                     },
                 )
-                continue
-            await alerting.on_change(change)
+    if changes:
+        await alerting.on_changes(changes)
     if batches:
         await consumer.commit()

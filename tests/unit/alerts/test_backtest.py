@@ -56,3 +56,14 @@ def test_a_bad_history_row_is_named(tmp_path: Path) -> None:
     csv.write_text("district,indicator,month,value\n500111,x,2021-13,1\n")
     with pytest.raises(ValueError, match=r"history.csv:2: month must be YYYY-MM, got '2021-13'"):
         read_history(csv)
+
+
+def test_the_targeted_keys_of_the_bundled_plan() -> None:
+    from services.alerts.handlers import targeted_keys
+
+    assert targeted_keys(load_plan(default_plan_path())) == [
+        ("500000", "ip_service_revenue_cny"),
+        ("500111", "geographical_indications"),
+        ("500111", "madrid_registrations_cumulative"),
+        ("500111", "ip_pledge_financing_cny_cumulative"),
+    ]
