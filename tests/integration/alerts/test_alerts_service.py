@@ -164,3 +164,24 @@ async def test_a_firing_alert_is_told_again_after_the_repeat_interval_in_its_thr
         == ("<thread.500111.geographical_indications@alerts.iprwatch>")
     )
     assert second["X-IPRWatch-Alerts"] == "500111/geographical_indications/1/repeat/1"
+
+
+async def test_alerts_firing_together_reach_each_recipient_as_one_digest(
+    settings: AlertsSettings, mail_folder: Path, unique: str
+) -> None:
+    settings = settings.model_copy(update={"group_wait_seconds": 1.0})
+    madrid = "madrid_registrations_cumulative"
+    await produce(settings.kafka, [change("500111", GI, 1, BEHIND),
+                                   change("500111", madrid, 1, [("2024-05", 1.0)])])  # fmt: skip
+    async with running(settings, AlertMetrics()):
+        [city] = await wait_for_mails(mail_folder, f"c-{unique}@chongqing.example", 1)
+        [dazu] = await wait_for_mails(mail_folder, f"d-{unique}@dazu.example", 1)
+        await asyncio.sleep(1.5)
+        assert len(await wait_for_mails(mail_folder, f"c-{unique}@chongqing.example", 2, 0)) == 1
+    for mail in (city, dazu):
+        assert sorted(str(mail["X-IPRWatch-Alerts"]).split(", ")) == [
+            f"500111/{GI}/1/firing/0", f"500111/{madrid}/1/firing/0",
+        ]  # fmt: skip
+        assert str(mail["Subject"]).startswith("【知识产权规划监测】2 项告警,0 项恢复:")
+        assert mail["In-Reply-To"] is None
+        assert len([p for p in mail.walk() if p.get_content_type() == "image/png"]) == 2
