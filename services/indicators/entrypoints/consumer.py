@@ -91,15 +91,18 @@ class FoldLoop:
     async def _finish(self, result: BatchResult) -> None:
         if not result.gaps:
             self.repeated_gaps.clear()
+            self.accept_gaps.clear()
         for (topic, partition), stored in result.gaps.items():
             key = (topic, partition, stored)
             self.repeated_gaps[key] += 1
             if self.repeated_gaps[key] >= 5:
                 log.warning("partition %d: offsets below %d are gone; going on", partition, stored)
                 self.accept_gaps.add(partition)
-            log.info("partition %d starts past the stored offset %d: seeking back",
-                     partition, stored)  # fmt: skip
-            self.consumer.seek(TopicPartition(topic, partition), stored)
+            tp = TopicPartition(topic, partition)
+            if tp in self.consumer.assignment():  # else its new owner seeks on assignment
+                log.info("partition %d starts past the stored offset %d: seeking back",
+                         partition, stored)  # fmt: skip
+                self.consumer.seek(tp, stored)
 
     async def _lag(self) -> None:
         for tp in self.consumer.assignment():
