@@ -192,6 +192,7 @@ def _month_acts(ctx: _Context, month: date, rng: random.Random) -> Iterator[Even
     gi_half = model.per_year(model.GEOGRAPHICAL_INDICATIONS, year) / 2
     flows: list[tuple[str, float]] = [
         ("grant", model.per_year(model.INVENTION_GRANTS, year)),
+        ("stock_lapse", model.per_year(model.STOCK_LAPSES, year)),
         ("pct", model.per_year(model.PCT_FILINGS, year)),
         ("trademark", model.per_year(model.TRADEMARKS, year)),
         ("gi_trademark", gi_half),
@@ -234,6 +235,10 @@ def _acts_of(
                 lapse = _event(ctx, rng, "trademark", "trademark.lapsed", subject, lapse_day,
                                dict(district), "lapse")  # fmt: skip
                 ctx.later(lapse_day, lapse)
+    elif flow == "stock_lapse":  # a patent of the baseline stock: granted before 2021
+        subject = f"ZL{rng.randint(2005, 2020)}{number}"
+        data = {**district, "reason": rng.choice(("annual fee unpaid", "term expired"))}
+        yield _event(ctx, rng, "patent", "patent.invention.lapsed", subject, day, data, "lapse")
     elif flow == "pledge":
         size = ctx.pledge_size.get(code)
         tens = rng.randint(100, 2000) if size is None else round(size * rng.uniform(0.5, 1.5))

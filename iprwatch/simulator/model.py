@@ -11,9 +11,11 @@ Calibration (Chongqing reference data, `shared/data/chongqing-reference.yaml`):
   GI products and half GI trademarks;
 - Madrid: only applications were published (76 in 2021, 51 in 2022); used as the rate.
 - invention lapses: the published stock per 10k people (16.14 in 2022 ... 22.94 in 2024 times
-  the census population) grew by about 78% of the grants of 2021-2024, so about 22% of the
-  granted patents lapse within a few years (fees unpaid); the simulator lapses a granted patent
-  with probability `invention_lapse_share`, 6 to 48 months after its grant.
+  the census population: 51,735 ... 73,532) grew by 38,532 from the 35,000 of 2020 while
+  49,513 patents were granted: about 11,000 lapsed in 2021-2024. The simulator lapses a granted
+  patent with probability `invention_lapse_share` 6 to 48 months after its grant (fewer than
+  that share fall inside the window), and lapses patents of the baseline stock (granted before
+  2021, never sent) at 5% of the 35,000 a year (`STOCK_LAPSES`); together about 11,000 by 2024.
 
 A year after the last published one repeats the last published flow.
 
@@ -57,6 +59,7 @@ _TRADEMARK_NET = {2021: 101300, 2022: 101300, 2023: 60000, 2024: 28800}
 TRADEMARKS = {y: round(n / (1 - TRADEMARK_LAPSE_SHARE)) for y, n in _TRADEMARK_NET.items()}
 # Net growth of the geographical indications per year (278 -> 295 over 2021-2022, +3 in 2023).
 GEOGRAPHICAL_INDICATIONS = {2021: 8.5, 2022: 8.5, 2023: 3.0}
+STOCK_LAPSES = {2021: 0.05 * 35_000}  # lapses of patents granted before 2021, per year
 REVENUE_2021_CNY = 600_000_000  # assumption: citywide, growing by REVENUE_GROWTH_CNY a year
 REVENUE_GROWTH_CNY = 100_000_000
 

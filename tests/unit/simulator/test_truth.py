@@ -137,3 +137,12 @@ def test_pledges_sum_their_amounts(plan: Plan) -> None:
     assert series[("500111", "ip_pledge_financing_cny_cumulative")] == {
         JAN: 3_000_000.0, FEB: 3_000_000.0, MAR: 5_500_000.0,
     }  # fmt: skip
+
+
+def test_a_lapse_of_a_right_of_the_baseline_stock_counts_without_its_grant(plan: Plan) -> None:
+    # Granted before 2021 (in the baseline, never sent): the lapse alone moves the total.
+    lapse = ev("old", "patent.invention.lapsed", "ZL2015000001", "2023-02-10T10:00:00+08:00")
+    series = fold(plan, [lapse, {**lapse, "id": "old-again"}])
+    assert series[("500112", "valid_invention_patents")] == {JAN: 0, FEB: -1, MAR: -1}
+    assert series[("500112", "high_value_invention_patents")] == {JAN: 0, FEB: 0, MAR: 0}
+    assert series[("500000", "valid_invention_patents")] == {JAN: 35000, FEB: 34999, MAR: 34999}
