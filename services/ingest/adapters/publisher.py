@@ -49,6 +49,10 @@ class KafkaPublisher:
         self.producer = producer
         self.topic = topic
         self.timeout = timeout
+        # One submitter per partition at a time: aiokafka's `add_batch` makes every waiter poll
+        # the partition's queue, and under many concurrent requests its time budget runs out
+        # though the broker is fine. Queued on a lock, requests take their turn in order.
+        self._turns: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def publish(self, events: Sequence[CloudEvent]) -> None:
         """Return only once Kafka has acknowledged every event; raise `BrokerUnavailable` if it
@@ -99,7 +103,8 @@ class KafkaPublisher:
         return futures
 
     async def _send(self, batch: Any, partition: int) -> asyncio.Future[Any]:
-        future: asyncio.Future[Any] = await self.producer.send_batch(
-            batch, self.topic, partition=partition
-        )
+        async with self._turns[partition]:
+            future: asyncio.Future[Any] = await self.producer.send_batch(
+                batch, self.topic, partition=partition
+            )
         return future

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from typing import Any
@@ -78,3 +79,19 @@ async def test_a_large_batch_is_published_whole_and_a_bad_one_not_at_all(
 async def test_readiness_reports_the_broker(ingest: InProcessIngest) -> None:
     ready = await ingest.client.get("/readyz")
     assert (ready.status_code, ready.json()) == (200, {"ready": True, "checks": {"kafka": True}})
+
+
+async def test_many_concurrent_requests_large_and_small_are_all_acknowledged(
+    ingest: InProcessIngest, kafka_settings: KafkaSettings
+) -> None:
+    def request(r: int, size: int) -> list[dict[str, Any]]:
+        base = EXAMPLES["cn.ipr.gi.product.registered"]
+        return [{**base, "id": f"c{r}-{n}", "subject": f"GI-{r}-{n}"} for n in range(size)]
+
+    bodies = [request(r, 1000) for r in range(60)] + [request(100 + r, 1) for r in range(200)]
+    responses = await asyncio.gather(
+        *(ingest.client.post("/v1/events", json=body, headers=ingest.auth) for body in bodies)
+    )
+    assert Counter(r.status_code for r in responses) == {202: 260}
+    records = await read_topic(kafka_settings, kafka_settings.events_topic)
+    assert len(records) == len({r.event.id for r in records}) == 60_200
