@@ -16,6 +16,7 @@ from services.alerts.adapters.recipients_file import load_recipients
 from services.alerts.adapters.smtp import SmtpSender
 from services.alerts.adapters.store import AlertStore
 from services.alerts.adapters.webhook import WebhookSender
+from services.alerts.dispatch import Dispatcher
 from services.alerts.domain.numbers import SHANGHAI
 from services.alerts.entrypoints.consumer import consume_forever
 from services.alerts.entrypoints.loops import dispatch_forever, evaluate_forever
@@ -65,11 +66,12 @@ async def running(settings: AlertsSettings, metrics: AlertMetrics) -> AsyncItera
             "messages interrupted after their end of data: marked unconfirmed, not resent",
             extra={"count": unconfirmed},
         )
-    alerting = Alerting(
+    policy = policy_of(settings)
+    alerting = Alerting(store, plan, recipients, policy, clock, metrics)
+    dispatcher = Dispatcher(
         store,
-        plan,
         recipients,
-        policy_of(settings),
+        policy,
         clock,
         metrics,
         SmtpSender(settings.smtp, settings.crash_point, settings.smtp_ca_file),
@@ -88,7 +90,7 @@ async def running(settings: AlertsSettings, metrics: AlertMetrics) -> AsyncItera
             evaluate_forever(alerting, settings.evaluation_interval_seconds, stopping)
         ),
         asyncio.create_task(
-            dispatch_forever(alerting, settings.dispatch_interval_seconds, stopping)
+            dispatch_forever(dispatcher, settings.dispatch_interval_seconds, stopping)
         ),
     ]
     try:

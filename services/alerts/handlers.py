@@ -1,32 +1,25 @@
-"""Orchestration: fold indicator changes, evaluate alerts, queue notices, send them.
+"""Orchestration: fold indicator changes, evaluate alerts, queue their notices.
 
 Evaluations are serialised by one lock (one alerts process owns the schema); every decision is
-committed before anything leaves the process (see adapters/store.py and docs/alerts.md).
+committed before anything leaves the process; `dispatch.py` sends what is queued.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from email.utils import parseaddr
 from typing import Protocol
 
-from services.alerts.adapters.smtp import AmbiguousDelivery
 from services.alerts.adapters.store import AlertStore
 from services.alerts.domain.assessment import assess
 from services.alerts.domain.lifecycle import repeat_due, step
-from services.alerts.domain.mail import compose, subject_of
-from services.alerts.domain.notices import Item, message_id
+from services.alerts.domain.notices import Item
 from services.alerts.domain.numbers import SHANGHAI
-from services.alerts.domain.recipients import Recipients, Webhook
-from services.alerts.domain.silences import silenced
+from services.alerts.domain.recipients import Recipients
 from services.alerts.domain.snapshots import snapshot_of
-from services.alerts.domain.webhooks import webhook_body
 from services.alerts.metrics import AlertMetrics
 from shared.indicator_events import IndicatorChanged
 from shared.plan import Plan
@@ -38,14 +31,6 @@ log = logging.getLogger(__name__)
 class Clock(Protocol):
     def now(self) -> datetime: ...
     def today(self) -> date: ...
-
-
-class Deliverer(Protocol):
-    async def deliver(self, sender: str, recipient: str, payload: bytes, before: _Hook) -> None: ...
-
-
-class _Hook(Protocol):
-    async def __call__(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -68,13 +53,9 @@ class Alerting:
         policy: Policy,
         clock: Clock,
         metrics: AlertMetrics,
-        mailer: Deliverer,
-        poster: Deliverer,
-        sender: str,
     ) -> None:
         self.store, self.plan, self.recipients = store, plan, recipients
         self.policy, self.clock, self.metrics = policy, clock, metrics
-        self.mailer, self.poster, self.sender = mailer, poster, sender
         self.lock = asyncio.Lock()
 
     # --- state ---------------------------------------------------------------------------
@@ -207,87 +188,6 @@ class Alerting:
         mails = [("email", r) for r in self.recipients.for_alert(district, self.plan.city.code)]
         hooks = [("webhook", w.name) for w in self.recipients.webhooks_for(district)]
         return mails + hooks
-
-    def _webhook(self, name: str) -> Webhook | None:
-        return next((w for w in self.recipients.webhooks if w.name == name), None)
-
-    # --- notices -------------------------------------------------------------------------
-
-    async def compose_due(self) -> int:
-        """Group queued notices per recipient (after `group_wait`) into logged messages."""
-        now = self.clock.now()
-        groups: dict[tuple[str, str], list[tuple[Item, datetime]]] = defaultdict(list)
-        for channel, recipient, item, created in await self.store.queued():
-            groups[(channel, recipient)].append((item, created))
-        if not groups:
-            return 0
-        silences = await self.store.silences()
-        made = 0
-        for (channel, recipient), entries in groups.items():
-            if min(created for _, created in entries) > now - self.policy.group_wait:
-                continue
-            items = [i for i, _ in entries if not silenced(silences, i.labels, now)]
-            muted = [i for i, _ in entries if silenced(silences, i.labels, now)]
-            hook = self._webhook(recipient) if channel == "webhook" else None
-            if channel == "webhook" and hook is None:
-                log.warning("webhook no longer configured: its notices are dropped",
-                            extra={"webhook": recipient, "notices": len(items)})  # fmt: skip
-                items, muted = [], muted + items
-            if channel == "email":
-                mid = message_id(recipient, items) if items else ""
-                payload = compose(recipient, items, self.sender, now).as_bytes() if items else b""
-            else:
-                mid = message_id(f"webhook:{recipient}", items) if items else ""
-                body = webhook_body(hook.kind, recipient, items) if hook and items else {}
-                payload = json.dumps(body, ensure_ascii=False).encode()
-            subject = subject_of(items) if items else ""
-            await self.store.log_message(
-                mid, channel, recipient, subject, payload, items, muted, now
-            )
-            made += 1 if items else 0
-        return made
-
-    async def send_due(self) -> int:
-        sent = 0
-        for row in await self.store.due_messages(self.clock.now()):
-            mid, channel = row["message_id"], row["channel"]
-
-            async def transmitting(mid: str = mid) -> None:
-                await self.store.set_status(mid, "transmitting", self.clock.now())
-
-            try:
-                if channel == "email":
-                    envelope_from = parseaddr(self.sender)[1]
-                    await self.mailer.deliver(
-                        envelope_from, row["recipient"], bytes(row["payload"]), transmitting
-                    )
-                else:
-                    hook = self._webhook(row["recipient"])
-                    if hook is None:
-                        raise LookupError(f"webhook {row['recipient']!r} is not configured")
-                    await self.poster.deliver("", hook.url, bytes(row["payload"]), transmitting)
-            except AmbiguousDelivery as exc:
-                log.warning(
-                    "delivery unconfirmed: not resent", extra={"message_id": mid, "error": str(exc)}
-                )
-                await self.store.set_status(mid, "unconfirmed", self.clock.now(), str(exc))
-                self.metrics.failed.labels(channel).inc()
-            except Exception as exc:  # noqa: BLE001 - any other failure: the server has nothing
-                wait = min(
-                    self.policy.retry_max, self.policy.retry_base * 2 ** int(row["attempts"])
-                )
-                retry_at = self.clock.now() + timedelta(seconds=wait)
-                log.warning(
-                    "delivery failed, retrying",
-                    extra={"message_id": mid, "error": repr(exc), "retry_in_seconds": wait},
-                )
-                await self.store.set_status(mid, "sending", self.clock.now(), repr(exc), retry_at)
-                self.metrics.failed.labels(channel).inc()
-            else:
-                await self.store.set_status(mid, "sent", self.clock.now())
-                self.metrics.sent.labels(channel).inc()
-                sent += 1
-        return sent
 
 
 def targeted_keys(plan: Plan) -> list[tuple[str, str]]:

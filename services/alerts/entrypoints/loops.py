@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 
+from services.alerts.dispatch import Dispatcher
 from services.alerts.handlers import Alerting
 
 log = logging.getLogger(__name__)
@@ -25,11 +26,11 @@ async def evaluate_forever(alerting: Alerting, every: float, stopping: asyncio.E
         await _pause(stopping, every)
 
 
-async def dispatch_forever(alerting: Alerting, every: float, stopping: asyncio.Event) -> None:
+async def dispatch_forever(dispatcher: Dispatcher, every: float, stopping: asyncio.Event) -> None:
     while not stopping.is_set():
         try:
-            await alerting.compose_due()
-            await alerting.send_due()
+            await dispatcher.compose_due()
+            await dispatcher.send_due()
         except Exception:
             log.exception("dispatch failed; next try on schedule")
         await _pause(stopping, every)
