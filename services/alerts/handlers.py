@@ -131,8 +131,8 @@ class Alerting:
                 extra={"district": district, "indicator": indicator},
             )
             return
-        now, p = self.clock.now(), self.policy
-        a = assess(self.plan, district, indicator, points, self.clock.today(), p.window)
+        now, today, p = self.clock.now(), self.clock.today(), self.policy
+        a = assess(self.plan, district, indicator, points, today, p.window)
         key = (district, indicator)
         if a.status == "no_target":
             return
@@ -142,7 +142,7 @@ class Alerting:
             self.metrics.snapshot.forecast[key] = a.forecast.value
         prev, repeats = await self.store.alert(district, indicator)
         alert, transition = step(prev, a.alerting, a.severity, now, p.for_span, p.hold_down)
-        snapshot = snapshot_of(a, self.plan, points, now)
+        snapshot = snapshot_of(a, self.plan, points, now, today)
         snapshot["firing_since"] = alert.firing_since.isoformat() if alert.firing_since else None
         notices: list[tuple[str, str, Item]] = []
         if transition == "firing":

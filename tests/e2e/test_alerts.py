@@ -103,6 +103,7 @@ async def test_falling_behind_mails_once_and_recovery_mails_resolved(
     assert "规划路径要求值:4.9\n" in text
     assert "到期预测值:4.01(90% 区间 2.4 ~ 5.62)" in text
     assert "2025 年目标:7" in text
+    assert "规划进度对照日:2024-06-30" in text
     assert mail["In-Reply-To"] == "<thread.500111.geographical_indications@alerts.iprwatch>"
     html = mail.get_body(preferencelist=("html",))
     assert html is not None and "cid:chart0@alerts.iprwatch" in str(html.get_content())

@@ -69,7 +69,7 @@ def replay(
                                      for_span, hold)  # fmt: skip
             states[key] = state
             result.last[key] = a
-            result.snapshots[key] = snapshot_of(a, plan, points, now)
+            result.snapshots[key] = snapshot_of(a, plan, points, now, today)
             if transition == "firing":
                 episode = Episode(key[0], key[1], month, a.status, a.value, a.required,
                                   a.forecast.value if a.forecast else None)  # fmt: skip

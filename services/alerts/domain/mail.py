@@ -65,6 +65,7 @@ def _lines(item: Item) -> list[tuple[str, str]]:
         ("到期预测值", forecast),
         ("2025 年目标", _amount(s["target"], unit)),
         ("容差", f"{float(s['tolerance']) * 100:g}%"),
+        ("规划进度对照日", str(s.get("as_of", "—"))),
         ("评估时间", beijing_time(at)),
     ]
 

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from services.alerts.domain.assessment import Assessment, Point
 from services.alerts.domain.chart import ChartData, render_png
+from services.alerts.domain.numbers import SHANGHAI
 from shared.plan import Plan
 from shared.trajectory import month_end, months_between, required_value
 
 
 def snapshot_of(
-    assessment: Assessment, plan: Plan, points: Sequence[Point], now: datetime
+    assessment: Assessment,
+    plan: Plan,
+    points: Sequence[Point],
+    now: datetime,
+    today: date | None = None,
 ) -> dict[str, Any]:
+    """`today`: the day the path was read for (default: `now`'s day in Beijing)."""
     a = assessment
     spec = plan.indicator(a.indicator)
     start = plan.baseline_date
@@ -46,6 +52,7 @@ def snapshot_of(
         "forecast_high": fit.high if fit else None,
         "target_date": plan.target_date.isoformat(),
         "at": now.isoformat(),
+        "as_of": (today or now.astimezone(SHANGHAI).date()).isoformat(),
         "series": [[float(months_between(start, m)), v] for m, v in points],
         "path": path,
         "x_max": float(x_max),

@@ -30,7 +30,7 @@ def item(kind: str = "firing", epoch: int = 1) -> Item:
     points = [("2021-06", 1.0), ("2022-06", 2.0)]
     a = assess(plan, "500111", "geographical_indications", points, date(2024, 6, 30))
     return Item("500111", "geographical_indications", epoch, kind,  # type: ignore[arg-type]
-                0, snapshot_of(a, plan, points, NOW))  # fmt: skip
+                0, snapshot_of(a, plan, points, NOW, date(2024, 6, 30)))  # fmt: skip
 
 
 def test_chinese_amounts() -> None:
@@ -68,7 +68,8 @@ def test_the_mail_reads_in_chinese_with_a_chart() -> None:
     assert plain is not None
     text = str(plain.get_content())
     for line in ("当前值:2(截至 2022-06)", "规划路径要求值:4.9", "到期预测值:—(数据不足,无法预测)",
-                 "2025 年目标:7", "评估时间:2024-06-30 10:00 (北京时间)"):  # fmt: skip
+                 "2025 年目标:7", "规划进度对照日:2024-06-30",
+                 "评估时间:2024-06-30 10:00 (北京时间)"):  # fmt: skip
         assert line in text, line
     kinds = [part.get_content_type() for part in parsed.walk()]
     assert kinds == ["multipart/alternative", "text/plain", "multipart/related", "text/html",
