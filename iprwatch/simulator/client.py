@@ -122,11 +122,12 @@ async def send(
             for event in events:
                 batch.append(event)
                 if len(batch) == options.batch_size:
-                    queued += len(batch)
-                    await _pace(queued, started, options, sleep)
+                    await _pace(queued, started, options, sleep)  # due once `queued` are out
                     await _put(queue, batch, workers)
+                    queued += len(batch)
                     batch = []
             if batch:
+                await _pace(queued, started, options, sleep)
                 await _put(queue, batch, workers)
             for _ in workers:
                 await _put(queue, None, workers)

@@ -106,3 +106,18 @@ def test_token_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("IPRWATCH_TOKEN", "from-env")
     assert find_token(None, home) == "from-env"
     assert find_token("explicit", home) == "explicit"
+
+
+async def test_a_rate_holds_the_sender_back() -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    await send(
+        events(1200), SendOptions(url="http://ingest", batch_size=500, rate=100, concurrency=1),
+        transport=httpx.MockTransport(lambda _: httpx.Response(202, json={"accepted": 500})),
+        sleep=sleep,
+    )  # fmt: skip
+    # 100 events/s: the 2nd batch (events 500-999) is due at 5 s, the 3rd (200 left) at 10 s.
+    assert [round(w) for w in waits] == [5, 10]
