@@ -94,7 +94,7 @@ def compose(
         "",
         "此邮件由 IPR Watch 自动发送。",
     ]
-    msg.set_content("\n".join(text))
+    msg.set_content("\n".join(text), cte="base64")  # 7-bit clean: no 8BITMIME needed
 
     parts = [
         "<html><body style='font-family:sans-serif'>",
@@ -115,7 +115,7 @@ def compose(
         "<p style='color:#666'>蓝色:实际值;灰色虚线:规划路径;橙色虚线及阴影:预测及 90% 区间。"
         "</p></body></html>"
     ]
-    msg.add_alternative("".join(parts), subtype="html")
+    msg.add_alternative("".join(parts), subtype="html", cte="base64")
     html_part = msg.get_body(preferencelist=("html",))
     assert isinstance(html_part, EmailMessage)  # noqa: S101 - added just above
     for n, item in enumerate(items):

@@ -147,3 +147,10 @@ def test_webhook_bodies() -> None:
 @pytest.mark.parametrize("kind", ["firing", "resolved"])
 def test_item_keys(kind: str) -> None:
     assert item(kind).key == f"500111/geographical_indications/1/{kind}/0"
+
+
+def test_the_mail_is_seven_bit_clean_for_any_smtp_server() -> None:
+    raw = compose("ipr@dazu.example", [item()], "IPR Watch <alerts@iprwatch.example>", NOW)
+    data = raw.as_bytes()
+    assert max(data) < 128
+    assert all(len(line) <= 998 for line in data.split(b"\n"))
