@@ -95,8 +95,12 @@ class Alerting:
             stored = await self.store.save_many(rows)
             self.metrics.changes.labels("applied").inc(len(stored))
             self.metrics.changes.labels("stale").inc(superseded + len(latest) - len(stored))
-            for district, indicator, _, points in rows:
-                if (district, indicator) in stored and self._has_target(district, indicator):
+            for district, indicator, seq, points in rows:
+                if (district, indicator) not in stored:
+                    continue
+                log.info("indicator changed", extra={"district": district,
+                         "indicator": indicator, "seq": seq, "points": len(points)})  # fmt: skip
+                if self._has_target(district, indicator):
                     await self._evaluate(district, indicator, list(points))
         for change in partial:
             await self.on_change(change)
