@@ -66,6 +66,16 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        reused = self.writer is not None
+        try:
+            return await self._post(path, body, headers)
+        except (ConnectionError, IndexError, asyncio.IncompleteReadError):
+            if not reused:
+                raise
+            self.writer = None  # the server closed an idle keep-alive connection: reconnect
+            return await self._post(path, body, headers)
+
+    async def _post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None  # noqa: S101 - set together with the writer
