@@ -50,8 +50,8 @@ test: lint ## Lint, then the whole test suite on a real Kafka, PostgreSQL and SM
 unit: $(STAMP) ## The unit tests only (no broker, no database)
 	$(BIN)/pytest tests/unit
 
-clean: down ## Stop the stack and remove its data
-	rm -rf .iprwatch
+clean: $(STAMP) ## Stop the stack and delete all its data (.iprwatch/ and the PostgreSQL cluster)
+	$(BIN)/iprwatch stack clean
 
 chaos: $(STAMP) ## The long crash tests (SIGKILL while folding), outside `make test`
 	$(BIN)/pytest -m slow -v

@@ -45,6 +45,11 @@ def _stack_down(_: argparse.Namespace) -> int:
     return 0
 
 
+def _stack_clean(_: argparse.Namespace) -> int:
+    Stack(say=_say).clean()
+    return 0
+
+
 def _stack_status(_: argparse.Namespace) -> int:
     _print_status(Stack(say=_say))
     return 0
@@ -76,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stack_commands.add_parser("down", help="stop what `up` started").set_defaults(
         handler=_stack_down
+    )
+    stack_commands.add_parser("clean", help="stop everything and delete its data").set_defaults(
+        handler=_stack_clean
     )
     stack_commands.add_parser("status", help="each part, its port and pid").set_defaults(
         handler=_stack_status

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import sys
 import time
@@ -244,6 +245,13 @@ class Stack:
         # The records stay: `status` shows them stopped, and the next `up` reuses Kafka's ports.
         state.save(self.home.state_file)
         return stopped
+
+    def clean(self) -> None:
+        """Stop everything, then delete the stack's data (PostgreSQL's cluster wherever it is)."""
+        self.down()
+        postgres.remove_cluster(self.home.postgres)
+        shutil.rmtree(self.home.root, ignore_errors=True)
+        self.say(f"removed {self.home.root}")
 
     def status(self) -> list[tuple[str, str, int | None, int | None, str]]:
         """(part, state, port, pid, log) for every part of the stack."""
