@@ -84,7 +84,10 @@ def ensure_jars(folder: Path, progress: Callable[[str], None]) -> Path:
 
 def cluster_id() -> str:
     """A random KRaft cluster id, in Kafka's own form (url-safe base64 of 16 bytes)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not candidate.startswith("-"):  # as Kafka's own Uuid: "-" would read as an option
+            return candidate
 
 
 def _java() -> str:
