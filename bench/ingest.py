@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TOPIC = "bench.ingest.events"
+WARM_UP_CONNECTIONS = 32
 
 
 def _events(start: int, count: int, codes: list[str]) -> list[dict[str, Any]]:
@@ -132,7 +133,7 @@ async def _latency(host: str, port: int, auth: dict[str, str], bodies: list[byte
     headers = {**auth, "Content-Type": "application/cloudevents+json"}
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    idle = [Connection(host, port) for _ in range(32)]
+    idle = [Connection(host, port) for _ in range(WARM_UP_CONNECTIONS)]
     for connection in idle:
         await connection.post("/v1/events", bodies[0], headers)
 
@@ -163,6 +164,20 @@ async def _latency(host: str, port: int, auth: dict[str, str], bodies: list[byte
         "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
         "statuses": statuses,
     }  # fmt: skip
+
+
+async def _records_in_topic(bootstrap: str, topic: str) -> int:
+    """How many records the topic holds: the sum of its partitions' end offsets."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()  # noqa: SLF001
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        return sum((await consumer.end_offsets(partitions)).values())
+    finally:
+        await consumer.stop()
 
 
 def _peak_rss_mib(pid: int) -> float | None:
@@ -201,9 +216,10 @@ def main() -> None:
     token = TokenStore(tokens_file).add("bench", ["*"], ["*"])
     auth = {"Authorization": f"Bearer {token}"}
     port = free_port()
+    topic = f"{TOPIC}.{int(time.time())}"
     env = {**os.environ, **endpoints.service_env(), "IPRWATCH_INGEST_PORT": str(port),
            "IPRWATCH_INGEST_TOKENS_FILE": str(tokens_file),
-           "IPRWATCH_KAFKA_EVENTS_TOPIC": f"{TOPIC}.{int(time.time())}",
+           "IPRWATCH_KAFKA_EVENTS_TOPIC": topic,
            "IPRWATCH_KAFKA_PARTITIONS": str(args.partitions),
            "IPRWATCH_INGEST_LOG_LEVEL": "WARNING"}  # fmt: skip
     log = home.logs / "ingest-bench.log"
@@ -228,6 +244,10 @@ def main() -> None:
             "batched": batched,
             "single_event_latency": single,
             "ingest_peak_rss_mib": _peak_rss_mib(pid),
+            # every acknowledged event, with the warm-up requests (one batch, 32 single events)
+            "records_in_topic": asyncio.run(_records_in_topic(endpoints.kafka_bootstrap, topic)),
+            "records_acknowledged": batched["events"] + n + WARM_UP_CONNECTIONS
+            + single["statuses"].get(202, 0),
             "targets": {
                 "batched_events_per_second": 30_000,
                 "single_p99_ms_at_300_rps": 25,

@@ -107,3 +107,23 @@ def test_clients_find_their_token_flag_then_env_then_file(
     monkeypatch.setenv("IPRWATCH_TOKEN", "from-env")
     assert client_token(None) == "from-env"
     assert client_token("from-flag") == "from-flag"
+
+
+def test_stack_up_provisions_the_simulator_token_once(tmp_path: Path) -> None:
+    from iprwatch.stack.home import StackHome
+    from iprwatch.stack.stack import provision_ingest_tokens
+
+    home = StackHome(tmp_path / "stack")
+    env = provision_ingest_tokens(home, {})
+    tokens_file = home.root / "ingest-tokens.json"
+    assert env == {"IPRWATCH_INGEST_TOKENS_FILE": str(tokens_file)}
+    token = (home.root / "simulator.token").read_text().strip()
+    assert stat.S_IMODE((home.root / "simulator.token").stat().st_mode) == 0o600
+    assert TokenStore(tokens_file).verify(token) == TokenGrant("simulator", ("*",), ("*",))
+    provision_ingest_tokens(home, {})  # a second `up` keeps the token
+    assert (home.root / "simulator.token").read_text().strip() == token
+    elsewhere = tmp_path / "given.json"
+    assert provision_ingest_tokens(home, {"IPRWATCH_INGEST_TOKENS_FILE": str(elsewhere)}) == {
+        "IPRWATCH_INGEST_TOKENS_FILE": str(elsewhere)
+    }
+    assert [t.name for t in TokenStore(elsewhere).list()] == ["simulator"]
