@@ -295,22 +295,30 @@ EXAMPLES: Mapping[str, Mapping[str, Any]] = {
 
 HeaderList = list[tuple[str, bytes]]
 _KAFKA_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time")
+_SPECVERSION_HEADER = ("ce_specversion", SPEC_VERSION.encode())
+_CONTENT_TYPE_HEADER = ("content-type", b"application/json")
 
 
 def to_kafka(event: CloudEvent) -> tuple[bytes, bytes, HeaderList]:
     """Binary content mode for Kafka: key = district code, value = data, `ce_` headers."""
+    # specversion and datacontenttype can each hold one value only (Literal): their headers
+    # are made once. Ingest calls this for every event it publishes.
     headers: HeaderList = [
-        ("ce_specversion", event.specversion.encode()),
+        _SPECVERSION_HEADER,
         ("ce_id", event.id.encode()),
         ("ce_source", event.source.encode()),
         ("ce_type", event.type.encode()),
     ]
     if event.subject is not None:
         headers.append(("ce_subject", event.subject.encode()))
-    headers.append(("ce_time", str(to_jsonable_python(event.time)).encode()))
-    headers.append(("content-type", event.datacontenttype.encode()))
-    value = event.data.__pydantic_serializer__.to_json(event.data, exclude_none=True)
-    return event.district.encode(), value, headers
+    headers.append(("ce_time", to_jsonable_python(event.time).encode()))
+    headers.append(_CONTENT_TYPE_HEADER)
+    data = event.data
+    return (
+        data.district.encode(),
+        data.__pydantic_serializer__.to_json(data, exclude_none=True),
+        headers,
+    )
 
 
 def from_kafka(value: bytes, headers: Iterable[tuple[str, bytes]]) -> CloudEvent:

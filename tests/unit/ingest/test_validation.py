@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from services.ingest.domain.validation import (
     check_scope,
     validate_events,
 )
-from shared.events import EVENT_TYPES, EXAMPLES, TYPED_EVENTS, CloudEvent, to_kafka
+from shared.events import EVENT_TYPES, EXAMPLES, TYPED_EVENTS, CloudEvent, from_kafka, to_kafka
 from shared.plan import default_plan_path, load_plan
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -177,3 +178,20 @@ def test_scope_refuses_sources_and_types_outside_the_grant() -> None:
         (1, "type", "token 'trademarks' may not send type 'cn.ipr.patent.invention.granted'"),
         (2, "source", "token 'trademarks' may not send source '/registries/samr'"),
     ]
+
+
+@pytest.mark.parametrize("time", ["2023-05-12T00:00:00+08:00", "2023-05-12T00:00:00Z",
+                                  "2023-05-12T10:11:12.345678-05:30"])  # fmt: skip
+@pytest.mark.parametrize("event_type", EVENT_TYPES)
+def test_the_kafka_record_is_the_contracts_binary_mode(event_type: str, time: str) -> None:
+    [event] = validate_events([example(event_type, time=time)], CODES, NOW)
+    attributes = event.model_dump(mode="json", exclude_none=True)
+    key, value, headers = to_kafka(event)
+    names = ("specversion", "id", "source", "type", "subject", "time")
+    assert headers == [
+        *((f"ce_{name}", str(attributes[name]).encode()) for name in names if name in attributes),
+        ("content-type", b"application/json"),
+    ]
+    assert key == attributes["data"]["district"].encode()
+    assert json.loads(value) == attributes["data"]
+    assert from_kafka(value, headers).to_json() == event.to_json()
