@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,6 +19,8 @@ from shared.kafka import ensure_topics
 from shared.plan import Plan, load_plan
 
 READY_TIMEOUT_SECONDS = 2.0
+STARTUP_TIMEOUT_SECONDS = 60.0
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,9 +43,7 @@ class Ingest:
 @asynccontextmanager
 async def running(settings: IngestSettings, metrics: IngestMetrics) -> AsyncIterator[Ingest]:
     plan = load_plan(settings.plan.plan_file)
-    await ensure_topics(settings.kafka, [settings.kafka.events_topic])
-    producer = ingest_producer(settings.kafka, settings.producer_batch_bytes)
-    await producer.start()
+    producer = await _connected_producer(settings)
     try:
         publisher = KafkaPublisher(
             producer, settings.kafka.events_topic, settings.publish_timeout_seconds
@@ -49,3 +51,22 @@ async def running(settings: IngestSettings, metrics: IngestMetrics) -> AsyncIter
         yield Ingest(settings, plan, producer, EventIntake(plan, publisher, metrics), metrics)
     finally:
         await producer.stop()
+
+
+async def _connected_producer(settings: IngestSettings) -> AIOKafkaProducer:
+    """Create the topic and start the producer, waiting (a bounded time) for a broker that is
+    still starting."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while True:
+        producer = ingest_producer(settings.kafka, settings.producer_batch_bytes)
+        try:
+            await ensure_topics(settings.kafka, [settings.kafka.events_topic])
+            await producer.start()
+        except Exception as exc:
+            await producer.stop()
+            if time.monotonic() > deadline:
+                raise
+            log.warning("Kafka is not reachable yet (%r); retrying", exc)
+            await asyncio.sleep(2)
+            continue
+        return producer
