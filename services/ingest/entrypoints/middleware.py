@@ -15,6 +15,7 @@ from shared.telemetry import request_id
 
 log = logging.getLogger("services.ingest.http")
 HEADER = b"x-request-id"
+EVENTS_ROUTE = "/v1/events"  # every write is logged; probes and scrapes only when they fail
 
 
 class RequestContext:
@@ -47,9 +48,10 @@ class RequestContext:
             path = getattr(route, "path", "unmatched")
             self.metrics.http_requests.labels(path, scope["method"], str(status)).inc()
             self.metrics.http_seconds.labels(path).observe(elapsed)
-            if status >= 400:
+            if status >= 400 or path == EVENTS_ROUTE:
                 log.info(
                     "%s %s -> %d", scope["method"], scope["path"], status,
-                    extra={"status": status, "duration_ms": round(elapsed * 1000, 2)},
+                    extra={"status": status, "duration_ms": round(elapsed * 1000, 2),
+                           "request_id": rid},
                 )  # fmt: skip
             request_id.reset(token)

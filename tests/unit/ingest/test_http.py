@@ -261,3 +261,20 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")  # the fake producer has no broker behind it
     assert (ready.status_code, ready.json()) == (503, {"ready": False, "checks": {"kafka": False}})
+
+
+async def test_each_write_is_logged_as_json_with_its_request_id(
+    client: httpx.AsyncClient, auth: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from shared.telemetry import JsonFormatter
+
+    caplog.set_level("INFO", logger="services.ingest.http")
+    await client.post("/v1/events", json=[event(0)], headers={**auth, "X-Request-ID": "abc-1"})
+    await client.get("/healthz")
+    [record] = [r for r in caplog.records if r.name == "services.ingest.http"]
+    line = json.loads(JsonFormatter("ingest").format(record))
+    assert (line["request_id"], line["message"], line["status"]) == (
+        "abc-1",
+        "POST /v1/events -> 202",
+        202,
+    )
