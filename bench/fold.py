@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -25,18 +26,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-TOPIC = "bench.events"
+TOPIC = "bench.events"  # + a suffix per run: each run folds its own fresh topic
 
 
-async def _produce(bootstrap: str, events: int, partitions: int) -> dict[str, float]:
+async def _produce(bootstrap: str, topic: str, events: int, partitions: int) -> dict[str, float]:
     from aiokafka import AIOKafkaProducer
 
     from shared.kafka import ensure_topics
     from shared.settings import KafkaSettings
     from tests.integration.indicators.stream import generate
 
-    kafka = KafkaSettings(bootstrap_servers=bootstrap, events_topic=TOPIC, partitions=partitions)
-    await ensure_topics(kafka, [TOPIC])
+    kafka = KafkaSettings(bootstrap_servers=bootstrap, events_topic=topic, partitions=partitions)
+    await ensure_topics(kafka, [topic])
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=50,
         max_batch_size=512 * 1024, compression_type=None,
@@ -50,7 +51,7 @@ async def _produce(bootstrap: str, events: int, partitions: int) -> dict[str, fl
             seed += 1
             chunk = generate(min(50_000, events - sent), seed=seed).records[: events - sent]
             futures = [
-                await producer.send(TOPIC, value, key=key, headers=headers)
+                await producer.send(topic, value, key=key, headers=headers)
                 for key, value, headers in chunk
             ]
             await asyncio.gather(*futures)
@@ -60,12 +61,12 @@ async def _produce(bootstrap: str, events: int, partitions: int) -> dict[str, fl
     return {"produced": sent, "produce_seconds": time.perf_counter() - started}
 
 
-async def _plain(bootstrap: str, events: int) -> dict[str, float]:
+async def _plain(bootstrap: str, topic: str, events: int) -> dict[str, float]:
     """The ceiling: read every record with a plain consumer, touching key, value and headers."""
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
-        TOPIC, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False,
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False,
         group_id=f"plain-{os.getpid()}", max_poll_records=10_000,
     )  # fmt: skip
     await consumer.start()
@@ -89,7 +90,7 @@ async def _plain(bootstrap: str, events: int) -> dict[str, float]:
     return {"events": seen, "seconds": elapsed, "events_per_second": seen / elapsed}
 
 
-async def _fold(bootstrap: str, dsn: str, events: int, batch: int) -> dict[str, float]:
+async def _fold(bootstrap: str, dsn: str, topic: str, events: int, batch: int) -> dict[str, float]:
     from pydantic import SecretStr
 
     from services.indicators.bootstrap import running
@@ -104,7 +105,7 @@ async def _fold(bootstrap: str, dsn: str, events: int, batch: int) -> dict[str, 
         batch_max_records=batch,
         kafka=KafkaSettings(
             bootstrap_servers=bootstrap,
-            events_topic=TOPIC,
+            events_topic=topic,
             indicators_topic=f"bench.indicators.{os.getpid()}",
             dead_letter_topic=f"bench.dlq.{os.getpid()}",
         ),
@@ -130,7 +131,10 @@ async def _fold(bootstrap: str, dsn: str, events: int, batch: int) -> dict[str, 
                 durations.append(sample.value)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
-        "events": folded, "acts": acts, "seconds": elapsed, "events_per_second": folded / elapsed,
+        "events": folded, "acts": acts,
+        "applied": metrics.events_folded.labels("applied")._value.get(),
+        "duplicates": metrics.events_folded.labels("duplicate")._value.get(),
+ "seconds": elapsed, "events_per_second": folded / elapsed,
         "mean_batch_seconds": durations[1] / durations[0] if durations and durations[0] else 0,
         "peak_rss_mb": peak,
     }  # fmt: skip
@@ -139,6 +143,7 @@ async def _fold(bootstrap: str, dsn: str, events: int, batch: int) -> dict[str, 
 def _child(mode: str, args: argparse.Namespace) -> dict[str, float]:
     command = [sys.executable, __file__, "--child", mode, "--events", str(args.events)]
     command += ["--bootstrap", args.bootstrap, "--dsn", args.dsn, "--batch", str(args.batch)]
+    command += ["--topic", args.topic]
     done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)  # noqa: S603
     if done.returncode != 0:
         raise SystemExit(f"{mode} child failed:\n{done.stderr[-3000:]}")
@@ -154,30 +159,35 @@ def main() -> None:
     parser.add_argument("--child", choices=["plain", "fold"])
     parser.add_argument("--bootstrap", default="")
     parser.add_argument("--dsn", default="")
+    parser.add_argument("--topic", default=f"{TOPIC}.{int(time.time())}")
     args = parser.parse_args()
     if args.child == "plain":
-        print(json.dumps(asyncio.run(_plain(args.bootstrap, args.events))))
+        print(json.dumps(asyncio.run(_plain(args.bootstrap, args.topic, args.events))))
         return
     if args.child == "fold":
         import logging
 
         logging.basicConfig(level=logging.WARNING)
-        print(json.dumps(asyncio.run(_fold(args.bootstrap, args.dsn, args.events, args.batch))))
+        folded = _fold(args.bootstrap, args.dsn, args.topic, args.events, args.batch)
+        print(json.dumps(asyncio.run(folded)))
         return
 
     from iprwatch.stack.home import StackHome
     from iprwatch.stack.stack import Stack
 
-    stack = Stack(StackHome(ROOT / ".iprwatch" / "bench" / "fold"), say=lambda _: None,
-                  well_known_ports=False)  # fmt: skip
+    home = StackHome(ROOT / ".iprwatch" / "bench" / "fold")
+    stack = Stack(home, say=lambda _: None, well_known_ports=False)
+    stack.down()  # what a broken earlier run left, then a fresh broker and database
+    shutil.rmtree(home.root, ignore_errors=True)
     endpoints = stack.up_infra()
     try:
         args.bootstrap, args.dsn = endpoints.kafka_bootstrap, endpoints.postgres_dsn
-        produced = asyncio.run(_produce(args.bootstrap, args.events, args.partitions))
+        produced = asyncio.run(_produce(args.bootstrap, args.topic, args.events, args.partitions))
         plain = _child("plain", args)
         fold = _child("fold", args)
     finally:
         stack.down()
+        shutil.rmtree(home.root, ignore_errors=True)
     print(json.dumps({
         "events": args.events,
         "partitions": args.partitions,
@@ -190,6 +200,8 @@ def main() -> None:
         "mean_batch_seconds": round(fold["mean_batch_seconds"], 4),
         "fold_peak_rss_mb": round(fold["peak_rss_mb"], 1),
         "acts_recorded": fold["acts"],
+        "applied": fold["applied"],
+        "duplicates": fold["duplicates"],
         "produce_seconds": round(produced["produce_seconds"], 1),
         "cpus": os.cpu_count(),
     }, indent=2))  # fmt: skip

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 async def test_two_processes_share_the_partitions_through_rebalances(
     infra: Endpoints, kafka_settings: KafkaSettings, db_schema: str, tmp_path: Path
 ) -> None:
-    stream = generate(12_000, seed=77, poison=2)
+    stream = generate(6_000, seed=77, poison=2)
     half = len(stream.records) // 2
     ports = [free_port(), free_port()]
     envs = []
