@@ -109,3 +109,45 @@ async def test_outage_answers_503_then_recovers_and_loses_nothing_acknowledged(
     # what got a 503 may have landed later (the sender retries it), but never twice
     assert all(counts[i] <= 1 for i in sender.refused)
     assert set(counts) <= set(sender.acknowledged) | set(sender.refused)
+
+
+@pytest.mark.slow
+async def test_an_outage_under_concurrent_load_loses_and_doubles_nothing_acknowledged(
+    own_broker: OwnBroker, tmp_path: Path, unique: str
+) -> None:
+    kafka = KafkaSettings(
+        bootstrap_servers=own_broker.bootstrap,
+        events_topic=f"l{unique}",
+        partitions=3,
+        request_timeout_ms=5000,
+    )
+    settings = IngestSettings(
+        kafka=kafka,
+        tokens_file=tmp_path / "tokens.json",
+        publish_timeout_seconds=PUBLISH_TIMEOUT,
+        retry_after_seconds=1,
+    )
+    async with ingest_running(settings) as ingest:
+        sender = Sender(ingest)
+        stop_at = time.monotonic() + 40
+
+        async def keep_sending(size: int) -> None:
+            while time.monotonic() < stop_at:
+                response = await sender.send(size)
+                if response.status_code == 503:
+                    await asyncio.sleep(1)
+
+        load = [asyncio.create_task(keep_sending(size)) for size in (1, 7, 100, 1000)]
+        await asyncio.sleep(5)
+        own_broker.kill()
+        await asyncio.sleep(8)
+        own_broker.start()
+        await asyncio.gather(*load)
+        assert sender.statuses[503] > 0
+        assert len(sender.acknowledged) > 50_000
+        assert (await sender.send(10)).status_code == 202  # recovered by itself
+
+    records = await read_topic(kafka, kafka.events_topic)
+    counts = Counter(r.event.id for r in records)
+    assert [i for i in sender.acknowledged if counts[i] != 1] == []
+    assert all(counts[i] <= 1 for i in sender.refused)
