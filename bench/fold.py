@@ -177,8 +177,9 @@ def main() -> None:
 
     home = StackHome(ROOT / ".iprwatch" / "bench" / "fold")
     stack = Stack(home, say=lambda _: None, well_known_ports=False)
-    stack.down()  # what a broken earlier run left, then a fresh broker and database
-    shutil.rmtree(home.root, ignore_errors=True)
+    if home.root.exists():  # what a broken earlier run left; then a fresh broker and database
+        stack.down()
+        shutil.rmtree(home.root, ignore_errors=True)
     endpoints = stack.up_infra()
     try:
         args.bootstrap, args.dsn = endpoints.kafka_bootstrap, endpoints.postgres_dsn

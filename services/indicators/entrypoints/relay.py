@@ -60,7 +60,8 @@ async def relay_forever(
     stopping: asyncio.Event,
 ) -> None:
     while not stopping.is_set():
-        if await relay_once(store, producer, topic, plan):
-            continue
+        # One round per interval, busy or not: a round publishes the latest state of every key
+        # changed since the last one, so waiting coalesces many changes into one message.
+        await relay_once(store, producer, topic, plan)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), poll_seconds)
