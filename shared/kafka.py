@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 
@@ -38,6 +39,15 @@ def manual_consumer(settings: KafkaSettings, group_id: str, client_id: str) -> A
         max_poll_records=5000,
         request_timeout_ms=max(settings.request_timeout_ms, 40_000),
     )
+
+
+async def consumer_reaches_broker(consumer: AIOKafkaConsumer, timeout: float = 2.0) -> bool:
+    """For readiness: can the consumer fetch the cluster's metadata now? Never raises."""
+    try:
+        await asyncio.wait_for(consumer.topics(), timeout)
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return False
+    return True
 
 
 async def ensure_topics(settings: KafkaSettings, names: Iterable[str]) -> None:

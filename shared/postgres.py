@@ -18,6 +18,15 @@ def checked_schema(name: str) -> str:
     return name
 
 
+async def is_reachable(pool: asyncpg.Pool) -> bool:
+    """For readiness: does the database answer a trivial query? Never raises."""
+    try:
+        await pool.fetchval("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return False
+    return True
+
+
 async def create_pool(settings: PostgresSettings, schema: str) -> asyncpg.Pool:
     """A pool whose connections see `schema` first; the schema is created if missing."""
     schema = checked_schema(schema)

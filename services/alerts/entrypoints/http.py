@@ -11,7 +11,9 @@ from services.alerts.bootstrap import Alerts, running
 from services.alerts.entrypoints.api import api_router
 from services.alerts.metrics import AlertMetrics
 from services.alerts.settings import AlertsSettings
+from shared.kafka import consumer_reaches_broker
 from shared.ops import ops_router
+from shared.postgres import is_reachable
 
 
 def create_app(settings: AlertsSettings) -> FastAPI:
@@ -29,12 +31,10 @@ def create_app(settings: AlertsSettings) -> FastAPI:
         alerts: Alerts | None = getattr(app.state, "alerts", None)
         if alerts is None:
             return {"kafka": False, "postgres": False}
-        try:
-            await alerts.pool.fetchval("SELECT 1")
-            database = True
-        except Exception:  # noqa: BLE001 - readiness reports, never raises
-            database = False
-        return {"kafka": True, "postgres": database}
+        return {
+            "kafka": await consumer_reaches_broker(alerts.consumer),
+            "postgres": await is_reachable(alerts.pool),
+        }
 
     app.include_router(ops_router(metrics.registry, ready))
     app.include_router(api_router())

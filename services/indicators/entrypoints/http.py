@@ -20,7 +20,9 @@ from services.indicators.domain.values import Ledger
 from services.indicators.entrypoints.board import render_board
 from services.indicators.metrics import IndicatorsMetrics
 from services.indicators.settings import IndicatorsSettings
+from shared.kafka import consumer_reaches_broker
 from shared.ops import ops_router
+from shared.postgres import is_reachable
 from shared.trajectory import required_value
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -103,12 +105,8 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         indicators: Indicators | None = getattr(app.state, "indicators", None)
         if indicators is None:
             return {"postgres": False, "kafka": False}
-        try:
-            await indicators.pool.fetchval("SELECT 1")
-            postgres = True
-        except Exception:  # noqa: BLE001
-            postgres = False
-        return {"postgres": postgres, "kafka": bool(indicators.consumer.assignment() is not None)}
+        postgres = await is_reachable(indicators.pool)
+        return {"postgres": postgres, "kafka": await consumer_reaches_broker(indicators.consumer)}
 
     app.include_router(ops_router(metrics.registry, ready))
 
