@@ -45,8 +45,12 @@ def forecast(
     window: int = 24,
     min_points: int = 3,
 ) -> Forecast | None:
-    """Fit (x, y) points (x ascending) and read the line at x = `at`; None with too few."""
-    recent = list(points)[-window:]
+    """Fit (x, y) points (x ascending) and read the line at x = `at`; None with too few.
+
+    Points after `at` are left out: once the target date has passed, the forecast is what the
+    series showed by then (never a line drawn backwards from later values).
+    """
+    recent = [point for point in points if point[0] <= at][-window:]
     n = len(recent)
     if n < max(min_points, 3):
         return None

@@ -95,6 +95,15 @@ def test_only_the_window_counts() -> None:
     assert fit is not None and fit.value == pytest.approx(6.0, 1e-12)
 
 
+def test_after_the_target_date_the_forecast_is_what_the_series_showed_then() -> None:
+    # a running total 1, 2, 3 at months 58..60 (the target month), then a jump to 10 and 11
+    series = [(58.0, 1.0), (59.0, 2.0), (60.0, 3.0), (61.0, 10.0), (62.0, 11.0)]
+    fit = forecast(series, at=60.0)
+    assert fit is not None
+    assert fit.value == pytest.approx(3.0, 1e-12)
+    assert fit.points == 3
+
+
 def test_student_t_table() -> None:
     assert (t95(1), t95(2), t95(30), t95(31), t95(1000)) == (6.314, 2.920, 1.697, 1.645, 1.645)
 
