@@ -36,6 +36,7 @@ _RETRYABLE = (
     UndefinedTableError,
 )
 TABLES = ("acts", "state_locks", "monthly_deltas", "consumer_offsets", "outbox")
+LOCK_ORDER = ("consumer_offsets", "acts", "state_locks", "monthly_deltas", "outbox")
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS acts (
@@ -80,6 +81,20 @@ CREATE TABLE IF NOT EXISTS outbox (
     PRIMARY KEY (district, indicator)
 );
 """
+
+# Where a batch's acts are COPied before they go into `acts` (temporary: one per connection,
+# emptied at every commit; the columns in the order of `Act`'s fields, then the state key).
+STAGING_SQL = """
+CREATE TEMPORARY TABLE IF NOT EXISTS acts_in (
+    source text, id text, type text, subject text, district text, act_time timestamptz,
+    high_value boolean, from_district text, agricultural boolean, gi boolean, year integer,
+    amount numeric, state_key text
+) ON COMMIT DELETE ROWS
+"""
+STAGING_COLUMNS = (
+    "source", "id", "type", "subject", "district", "act_time", "high_value", "from_district",
+    "agricultural", "gi", "year", "amount", "state_key",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,22 +282,25 @@ class IndicatorStore:
         return states
 
     async def _record(self, conn: asyncpg.Connection, acts: list[Act]) -> list[Act]:
-        """Insert the acts; return those that were new (not a repeat of a recorded act)."""
-        acts.sort(key=lambda a: (a.type, a.subject or "", a.source, a.id))
+        """Insert the acts; return those that were new (not a repeat of a recorded act).
+
+        The acts are COPied (binary) into a temporary table of this connection, then moved in
+        one `INSERT ... SELECT ... ON CONFLICT DO NOTHING`: COPY costs less per row than
+        `unnest` of thirteen arrays. The rows go in key order, so that two transactions
+        inserting the same keys wait for one another instead of deadlocking.
+        """
+        await conn.execute(STAGING_SQL)
+        await conn.copy_records_to_table(
+            "acts_in", records=[(*act, act.state_key) for act in acts], columns=STAGING_COLUMNS
+        )
         rows = await conn.fetch(
             "INSERT INTO acts (source, id, type, subject, district, act_time, state_key,"
             " high_value, from_district, agricultural, gi, year, amount)"
-            " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
-            " $6::timestamptz[], $7::text[], $8::boolean[], $9::text[], $10::boolean[],"
-            " $11::boolean[], $12::int[], $13::numeric[])"
-            " ON CONFLICT DO NOTHING RETURNING source, id",
-            [a.source for a in acts], [a.id for a in acts], [a.type for a in acts],
-            [a.subject for a in acts], [a.district for a in acts], [a.time for a in acts],
-            [a.state_key for a in acts], [a.high_value for a in acts],
-            [a.from_district for a in acts], [a.agricultural for a in acts],
-            [a.geographical_indication for a in acts], [a.year for a in acts],
-            [a.amount for a in acts],
-        )  # fmt: skip
+            " SELECT source, id, type, subject, district, act_time, state_key,"
+            " high_value, from_district, agricultural, gi, year, amount FROM acts_in"
+            " ORDER BY type, subject, source, id"
+            " ON CONFLICT DO NOTHING RETURNING source, id"
+        )
         if len(rows) == len(acts):
             return acts
         kept = {(row["source"], row["id"]) for row in rows}
@@ -372,7 +390,8 @@ async def swap_in(conn: asyncpg.Connection, live: str, shadow: str, retired: str
     """
     async with conn.transaction():
         await conn.execute(f"CREATE SCHEMA {retired}")
-        for table in TABLES:
+        # in the order a batch's transaction takes them (its offsets first): no deadlock
+        for table in LOCK_ORDER:
             await conn.execute(f"LOCK TABLE {live}.{table} IN ACCESS EXCLUSIVE MODE")
         await conn.execute(
             f"UPDATE {shadow}.outbox n SET seq = n.seq + o.seq FROM {live}.outbox o"  # noqa: S608
