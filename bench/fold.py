@@ -136,6 +136,7 @@ async def _fold(bootstrap: str, dsn: str, topic: str, events: int, batch: int) -
         "duplicates": metrics.events_folded.labels("duplicate")._value.get(),
  "seconds": elapsed, "events_per_second": folded / elapsed,
         "mean_batch_seconds": durations[1] / durations[0] if durations and durations[0] else 0,
+        "batches": durations[0] if durations else 0,
         "peak_rss_mb": peak,
     }  # fmt: skip
 
@@ -147,6 +148,7 @@ def _child(mode: str, args: argparse.Namespace) -> dict[str, float]:
     done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)  # noqa: S603
     if done.returncode != 0:
         raise SystemExit(f"{mode} child failed:\n{done.stderr[-3000:]}")
+    sys.stderr.write(done.stderr[-2000:])
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -199,6 +201,10 @@ def main() -> None:
         "fold_seconds": round(fold["seconds"], 2),
         "plain_seconds": round(plain["seconds"], 2),
         "mean_batch_seconds": round(fold["mean_batch_seconds"], 4),
+        "batches": fold["batches"],
+        "batch_seconds_share": round(
+            fold["mean_batch_seconds"] * fold["batches"] / fold["seconds"], 3
+        ),
         "fold_peak_rss_mb": round(fold["peak_rss_mb"], 1),
         "acts_recorded": fold["acts"],
         "applied": fold["applied"],

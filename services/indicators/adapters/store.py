@@ -253,17 +253,20 @@ class IndicatorStore:
         keys = sorted({key for act in acts if (key := act.state_key) is not None})
         if not keys:
             return {}
-        locked = await conn.fetch(
+        created = await conn.fetch(
             "INSERT INTO state_locks (key) SELECT unnest($1::text[])"
-            " ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key"
-            " RETURNING key, xmax = 0 AS created",
+            " ON CONFLICT (key) DO NOTHING RETURNING key",
             keys,
         )
         states: dict[str, list[Act]] = {key: [] for key in keys}
-        known = [row["key"] for row in locked if not row["created"]]
-        if not known:  # a key created now has no act recorded before this transaction
+        if len(created) == len(keys):  # a key created now has no act recorded before
             return states
-        known_set = set(known)
+        known_set = set(keys).difference(row["key"] for row in created)
+        known = sorted(known_set)
+        await conn.execute(
+            "SELECT 1 FROM state_locks WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE",
+            known,
+        )
         subjects = sorted({a.subject for a in acts if a.subject and a.state_key in known_set})
         rows = await conn.fetch(
             "SELECT a.* FROM unnest($1::text[]) AS s(subject)"
