@@ -263,8 +263,9 @@ class IndicatorStore:
             return states
         known_set = set(keys).difference(row["key"] for row in created)
         known = sorted(known_set)
-        await conn.execute(
-            "SELECT 1 FROM state_locks WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE",
+        await conn.execute(  # a join, not `key = ANY(...)`: that one scans the whole table
+            "SELECT 1 FROM unnest($1::text[]) AS k(key) JOIN state_locks s USING (key)"
+            " ORDER BY key FOR UPDATE OF s",
             known,
         )
         subjects = sorted({a.subject for a in acts if a.subject and a.state_key in known_set})
