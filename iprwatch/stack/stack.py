@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -195,6 +196,7 @@ class Stack:
         state = self._state()
         env = {**os.environ, **endpoints.service_env()}
         env.update(provision_ingest_tokens(self.home, env))
+        env.update(provision_alerts_admin_token(self.home, env))
         ports: dict[str, int] = {}
         for name in SERVICES:
             part = self._live(state, name)
@@ -230,6 +232,7 @@ class Stack:
         lines = [f"export {k}={env[k]}" for k in keys]
         lines += [f"# {name}: http://{LOOPBACK}:{port}" for name, port in ports.items()]
         self.home.env_file.write_text("\n".join(lines) + "\n")
+        self.home.env_file.chmod(0o600)  # it carries the alerts admin token
 
     def down(self) -> list[str]:
         """Stop every part `up` recorded, services first; return the names stopped."""
@@ -281,6 +284,18 @@ def provision_ingest_tokens(home: StackHome, env: dict[str, str]) -> dict[str, s
     tokens_file = Path(env.get("IPRWATCH_INGEST_TOKENS_FILE") or home.root / "ingest-tokens.json")
     ensure_token(TokenStore(tokens_file), "simulator", home.root / "simulator.token")
     return {"IPRWATCH_INGEST_TOKENS_FILE": str(tokens_file)}
+
+
+def provision_alerts_admin_token(home: StackHome, env: dict[str, str]) -> dict[str, str]:
+    """The alerts write endpoints (silences) need an admin token: unless one is configured,
+    the local stack makes one, kept in `<home>/alerts-admin.token` (0600) across restarts."""
+    if env.get("IPRWATCH_ALERTS_ADMIN_TOKEN"):
+        return {}
+    token_file = home.root / "alerts-admin.token"
+    if not token_file.exists():
+        token_file.touch(mode=0o600)
+        token_file.write_text(secrets.token_urlsafe(32) + "\n")
+    return {"IPRWATCH_ALERTS_ADMIN_TOKEN": token_file.read_text().strip()}
 
 
 def service_marker(name: str) -> str:
