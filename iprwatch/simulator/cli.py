@@ -6,9 +6,13 @@ import argparse
 import asyncio
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from iprwatch.simulator.model import Scenario
+    from shared.plan import Plan
 
 console = Console(stderr=True)
 
@@ -85,7 +89,19 @@ def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight (default 4)")
 
 
-def scenario_from(args: argparse.Namespace, plan: Any) -> Any:
+def plan_and_scenario(args: argparse.Namespace) -> tuple[Plan, Scenario] | None:
+    """The plan and the scenario the options describe; None, after saying why, if invalid."""
+    from shared.plan import PlanError, default_plan_path, load_plan
+
+    try:
+        plan = load_plan(default_plan_path())
+        return plan, scenario_from(args, plan)
+    except (PlanError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        return None
+
+
+def scenario_from(args: argparse.Namespace, plan: Plan) -> Scenario:
     from dataclasses import replace
 
     from iprwatch.simulator.model import Mess, Rates, Scenario
@@ -124,14 +140,11 @@ def _simulate(args: argparse.Namespace) -> int:
     from iprwatch.simulator.progress import simulate_with_progress
     from iprwatch.simulator.runner import count_and_truth
     from iprwatch.stack.home import StackHome
-    from shared.plan import PlanError, default_plan_path, load_plan
 
-    try:
-        plan = load_plan(default_plan_path())
-        scenario = scenario_from(args, plan)
-    except (PlanError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+    loaded = plan_and_scenario(args)
+    if loaded is None:
         return 2
+    plan, scenario = loaded
     truth_file = args.truth or StackHome.default().root / "simulation" / "truth.json"
     if args.dry_run:
         events, _ = count_and_truth(plan, scenario, truth_file)

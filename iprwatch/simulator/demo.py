@@ -32,7 +32,7 @@ from iprwatch.simulator.progress import simulate_with_progress
 from iprwatch.stack.home import REPO_ROOT, StackHome
 from iprwatch.stack.processes import LOOPBACK, StackError
 from iprwatch.stack.stack import SERVICES, Stack
-from shared.plan import Plan, PlanError, default_plan_path, load_plan
+from shared.plan import Plan, default_plan_path
 
 console = Console(stderr=True)
 out = Console(width=None if Console().is_terminal else 120)
@@ -53,18 +53,16 @@ def _say(message: str) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from iprwatch.simulator.cli import scenario_from
+    from iprwatch.simulator.cli import plan_and_scenario
 
     started = time.monotonic()
     for name, value in DEMO_ALERTS_ENV.items():
         os.environ.setdefault(name, value)
     home = StackHome.default()
-    try:
-        plan = load_plan(default_plan_path())
-        scenario = scenario_from(args, plan)
-    except (PlanError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+    loaded = plan_and_scenario(args)
+    if loaded is None:
         return 2
+    plan, scenario = loaded
     console.rule("1. the stack")
     try:
         state = Stack(home, say=_say).up()

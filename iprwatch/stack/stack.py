@@ -111,13 +111,9 @@ class Stack:
         self._up_smtp(state)
         state.save(self.home.state_file)
         endpoints = self.endpoints(state)
-        asyncio.run(
-            ensure_topics(
-                KafkaSettings(bootstrap_servers=endpoints.kafka_bootstrap),
-                [KafkaSettings().events_topic, KafkaSettings().indicators_topic,
-                 KafkaSettings().dead_letter_topic],
-            )
-        )  # fmt: skip
+        kafka = KafkaSettings(bootstrap_servers=endpoints.kafka_bootstrap)
+        topics = [kafka.events_topic, kafka.indicators_topic, kafka.dead_letter_topic]
+        asyncio.run(ensure_topics(kafka, topics))
         return endpoints
 
     def endpoints(self, state: StackState | None = None) -> Endpoints:

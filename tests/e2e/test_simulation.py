@@ -54,17 +54,15 @@ def stack(
     db_schema: str,
     tmp_path: Path,
     officials: dict[str, list[str]],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[RunningServices]:
     recipients = write_recipients(tmp_path / "recipients.yaml", officials["dazu"],
                                   officials["city"])  # fmt: skip
-    for name, value in {
+    alerts = {
         "RECIPIENTS_FILE": str(recipients), "NOW": "2022-01-31", "FOR_SECONDS": "0",
         "EVALUATION_INTERVAL_SECONDS": "0.5", "GROUP_WAIT_SECONDS": "0.5",
         "DISPATCH_INTERVAL_SECONDS": "0.2",
-    }.items():  # fmt: skip
-        monkeypatch.setenv(f"IPRWATCH_ALERTS_{name}", value)
-    with start_services(infra, kafka_settings, db_schema, tmp_path) as running:
+    }  # fmt: skip
+    with start_services(infra, kafka_settings, db_schema, tmp_path, alerts) as running:
         yield running
 
 

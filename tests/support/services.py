@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,12 +64,18 @@ def service_env(
 
 @contextmanager
 def start_services(
-    infra: Endpoints, kafka: KafkaSettings, db_schema: str, logs: Path
+    infra: Endpoints,
+    kafka: KafkaSettings,
+    db_schema: str,
+    logs: Path,
+    alerts: Mapping[str, str] | None = None,
 ) -> Iterator[RunningServices]:
+    """The three services as processes; `alerts` sets IPRWATCH_ALERTS_<NAME> for this run."""
     ports: dict[str, int] = {}
     for name in SERVICES:
         ports[name] = free_port(taken=set(ports.values()))
     env = service_env(infra, kafka, db_schema, ports)
+    env.update({f"IPRWATCH_ALERTS_{name}": value for name, value in (alerts or {}).items()})
     tokens_file = logs / "ingest-tokens.json"
     token = TokenStore(tokens_file).add("tests", ["*"], ["*"])
     env["IPRWATCH_INGEST_TOKENS_FILE"] = str(tokens_file)

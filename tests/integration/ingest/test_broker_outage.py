@@ -23,6 +23,25 @@ PUBLISH_TIMEOUT = 3.0
 CODES = ["500101", "500102", "500103", "500104", "500105", "500106", "500107"]
 
 
+def outage_settings(
+    own_broker: OwnBroker, topic: str, tmp_path: Path, retry_after: int
+) -> tuple[KafkaSettings, IngestSettings]:
+    """Ingest on the test's own broker, with short timeouts so the outage answers quickly."""
+    kafka = KafkaSettings(
+        bootstrap_servers=own_broker.bootstrap,
+        events_topic=topic,
+        partitions=3,
+        request_timeout_ms=5000,
+    )
+    settings = IngestSettings(
+        kafka=kafka,
+        tokens_file=tmp_path / "tokens.json",
+        publish_timeout_seconds=PUBLISH_TIMEOUT,
+        retry_after_seconds=retry_after,
+    )
+    return kafka, settings
+
+
 class Sender:
     """Posts numbered batches and remembers which ids got which answer."""
 
@@ -61,18 +80,7 @@ class Sender:
 async def test_outage_answers_503_then_recovers_and_loses_nothing_acknowledged(
     own_broker: OwnBroker, tmp_path: Path, unique: str
 ) -> None:
-    kafka = KafkaSettings(
-        bootstrap_servers=own_broker.bootstrap,
-        events_topic=f"o{unique}",
-        partitions=3,
-        request_timeout_ms=5000,
-    )
-    settings = IngestSettings(
-        kafka=kafka,
-        tokens_file=tmp_path / "tokens.json",
-        publish_timeout_seconds=PUBLISH_TIMEOUT,
-        retry_after_seconds=2,
-    )
+    kafka, settings = outage_settings(own_broker, f"o{unique}", tmp_path, retry_after=2)
     async with ingest_running(settings) as ingest:
         sender = Sender(ingest)
         # before: everything is acknowledged, including concurrent requests
@@ -115,18 +123,7 @@ async def test_outage_answers_503_then_recovers_and_loses_nothing_acknowledged(
 async def test_an_outage_under_concurrent_load_loses_and_doubles_nothing_acknowledged(
     own_broker: OwnBroker, tmp_path: Path, unique: str
 ) -> None:
-    kafka = KafkaSettings(
-        bootstrap_servers=own_broker.bootstrap,
-        events_topic=f"l{unique}",
-        partitions=3,
-        request_timeout_ms=5000,
-    )
-    settings = IngestSettings(
-        kafka=kafka,
-        tokens_file=tmp_path / "tokens.json",
-        publish_timeout_seconds=PUBLISH_TIMEOUT,
-        retry_after_seconds=1,
-    )
+    kafka, settings = outage_settings(own_broker, f"l{unique}", tmp_path, retry_after=1)
     async with ingest_running(settings) as ingest:
         sender = Sender(ingest)
         stop_at = time.monotonic() + 40
