@@ -21,7 +21,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from iprwatch.stack.processes import free_port, stop
+from iprwatch.stack.processes import free_port, is_alive, stop
 from iprwatch.stack.stack import Endpoints, launch_service, service_marker, wait_ready
 from shared.settings import KafkaSettings
 from tests.integration.indicators.conftest import (
@@ -62,18 +62,21 @@ async def crash_and_check(
     hits: list[int] = []
     for attempt in range(kills + 1):
         log = logs / f"indicators-{attempt}.log"
+        # The goal is chosen while no fold runs (the stored offsets stand still), and watched
+        # from the moment the process starts: a fast fold cannot finish before it is looked at.
+        start = await _progress(dsn, db_schema, kafka.events_topic)
+        goal = start + int((total - start) * rng.uniform(0.05, 0.6))
         pid = launch_service("indicators", env, log)
         try:
-            await asyncio.to_thread(wait_ready, url, pid, "indicators", log, 90.0)
             if attempt == kills:
+                await asyncio.to_thread(wait_ready, url, pid, "indicators", log, 90.0)
                 await wait_folded(dsn, db_schema, kafka, timeout=600)
                 break
-            start = await _progress(dsn, db_schema, kafka.events_topic)
-            goal = start + int((total - start) * rng.uniform(0.05, 0.6))
             deadline = time.monotonic() + 300
             while await _progress(dsn, db_schema, kafka.events_topic) < goal:
+                assert is_alive(pid), f"indicators exited before the kill; see {log}"
                 assert time.monotonic() < deadline, "the fold made no progress"
-                await asyncio.sleep(rng.uniform(0.0, 0.05))
+                await asyncio.sleep(rng.uniform(0.0, 0.02))
             stop(pid, service_marker("indicators"), sig=signal.SIGKILL, timeout=10)
             hits.append(await _progress(dsn, db_schema, kafka.events_topic))
         finally:
