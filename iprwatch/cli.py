@@ -13,8 +13,11 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
+from iprwatch import local_env
+from iprwatch.stack.home import StackHome
 from iprwatch.stack.processes import StackError
 from iprwatch.stack.stack import Stack
+from shared.unavailable import describe
 
 console = Console(stderr=True)
 
@@ -93,10 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command != "stack":  # the stack sets its parts' settings itself
+        local_env.adopt(StackHome.default().env_file)
     try:
         code: int = args.handler(args)
     except StackError as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False)
+        return 1
+    except Exception as exc:
+        message = describe(exc)
+        if message is None:
+            raise
+        console.print(f"[red]error:[/red] {message}", highlight=False)
         return 1
     except KeyboardInterrupt:
         return 130

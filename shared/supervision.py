@@ -36,7 +36,9 @@ class Backoff:
     healthy_after: float = 60.0  # a run this long resets the wait to `initial`
 
     def waits(self) -> wait_base:
-        return wait_exponential_jitter(multiplier=self.initial, max=self.maximum, jitter=self.initial)
+        return wait_exponential_jitter(
+            multiplier=self.initial, max=self.maximum, jitter=self.initial
+        )
 
 
 @dataclass

@@ -8,6 +8,8 @@ handler per kind of "away" error to a FastAPI app.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -41,3 +43,47 @@ def install(app: FastAPI, retry_after_seconds: int = 5) -> None:
 
     for kind in AWAY:
         app.add_exception_handler(kind, unavailable)
+
+
+# --- for commands: say which setting points at the dependency that did not answer ---
+
+SETTING_OF = {
+    "postgres": ("PostgreSQL", "IPRWATCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/iprwatch"),
+    "kafka": ("Kafka", "IPRWATCH_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+}
+
+
+def describe(exc: BaseException, environ: Mapping[str, str] | None = None) -> str | None:
+    """One readable line for a dependency that did not answer, or None for another error."""
+    source = os.environ if environ is None else environ
+    kind = _kind_of(exc)
+    if kind is None:
+        return None
+    name, setting, default = SETTING_OF[kind]
+    value = source.get(setting, f"{default} (the default)")
+    if kind == "postgres":
+        value = _without_password(value)
+    return (
+        f"cannot reach {name} ({exc}); it is configured by {setting}={value}: "
+        "start the local stack with `make up`, or set it to where yours runs"
+    )
+
+
+def _kind_of(exc: BaseException) -> str | None:
+    module = type(exc).__module__
+    if module.startswith("aiokafka") and "Connection" in type(exc).__name__:
+        return "kafka"
+    if module.startswith("asyncpg") and "Connect" in type(exc).__name__:
+        return "postgres"
+    if isinstance(exc, OSError) and "Connect call failed" in str(exc):
+        return "postgres"  # asyncpg's refused connection is a plain OSError
+    return None
+
+
+def _without_password(dsn: str) -> str:
+    scheme, sep, rest = dsn.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return dsn
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

@@ -97,6 +97,7 @@ def _backtest(args: argparse.Namespace) -> int:
     from services.alerts.domain.numbers import chinese_amount
     from services.alerts.domain.snapshots import chart_png
     from shared.plan import PlanError, default_plan_path, load_plan
+    from shared.unavailable import describe
 
     err = Console(stderr=True)
     if args.start > args.end:
@@ -108,7 +109,7 @@ def _backtest(args: argparse.Namespace) -> int:
             _history_from_database()
         )  # fmt: skip
     except (PlanError, ValueError, OSError) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {describe(exc) or exc}", highlight=False)
         return 1
     result = replay(plan, history, args.start, args.end, args.for_months, args.hold_months)
     if args.charts:

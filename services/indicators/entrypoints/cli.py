@@ -34,6 +34,7 @@ def _rebuild(_: argparse.Namespace) -> int:
     from services.indicators.entrypoints.rebuild import run_with_progress_bar
     from services.indicators.settings import IndicatorsSettings
     from shared.telemetry import configure_logging
+    from shared.unavailable import describe
 
     settings = IndicatorsSettings()
     configure_logging("indicators-rebuild", "WARNING")
@@ -41,7 +42,8 @@ def _rebuild(_: argparse.Namespace) -> int:
     try:
         done = run_with_progress_bar(settings)
     except (OSError, ConnectionError) as exc:
-        console.print(f"[red]error:[/red] cannot reach Kafka or PostgreSQL: {exc}")
+        reason = describe(exc) or f"cannot reach Kafka or PostgreSQL: {exc}"
+        console.print(f"[red]error:[/red] {reason}", highlight=False)
         return 1
     console.print(
         f"rebuilt schema [bold]{settings.db_schema}[/bold] from {done.records:,} records "
