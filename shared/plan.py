@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Hashable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,6 +35,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import ErrorDetails
+
+from shared import divisions
 
 __all__ = [
     "PLAN_FILE_ENV",
@@ -58,13 +60,30 @@ __all__ = [
 PLAN_FILE_ENV = "IPRWATCH_PLAN_FILE"
 BUNDLED_PLAN = "deploy/plans/chongqing-14th-fyp.yaml"
 
-IndicatorKind = Literal["stock", "ratio", "cumulative", "cumulative_sum", "annual"]
+# `reported`: an official statistic (a share of GDP, a score, a national total) that no act
+# counts; its value is the latest `cn.ipr.statistic.reported` of the (division, period).
+IndicatorKind = Literal["stock", "ratio", "cumulative", "cumulative_sum", "annual", "reported"]
+COUNTED_KINDS: frozenset[str] = frozenset({"stock", "cumulative", "cumulative_sum", "annual"})
 PathKind = Literal["linear", "compound"]
-Unit = Literal["count", "per_10k_population", "cny"]
-DistrictKind = Literal["district", "county", "autonomous_county"]
+# share: a fraction (0.13 = 13 %); score: points on the survey's scale; cny_100m: 亿元.
+Unit = Literal["count", "per_10k_population", "cny", "cny_100m", "share", "score"]
+# Any level of GB/T 2260: the districts and counties of a city, the prefectures of a province,
+# the provinces of the nation.
+DistrictKind = Literal[
+    "district",
+    "county",
+    "autonomous_county",
+    "county_level_city",
+    "prefecture",
+    "autonomous_prefecture",
+    "province",
+    "municipality",
+    "autonomous_region",
+]
 TargetKind = Literal["expected", "binding"]  # 预期性 / 约束性
+PlanState = Literal["upcoming", "in_progress", "ended"]
 
-_DISTRICT_CODE = re.compile(r"500[12]\d{2}")
+_DIVISION_CODE = re.compile(r"\d{6}")
 
 
 def _non_negative(value: float) -> float:
@@ -145,6 +164,8 @@ class Indicator(_Frozen):
     baseline: Figure | None = None
     target: Figure | None = None
     national_reference: NationalReference | None = None
+    # Figures the path passes through at the end of a year ("YYYY"), between baseline and target.
+    milestones: dict[PeriodKey, Figure] = {}
     # Published citywide values ("YYYY" = end of that year, "YYYY-MM" = that month): for backtests.
     actuals: dict[PeriodKey, Amount] = {}
     actuals_source: str | None = None
@@ -173,12 +194,9 @@ class District(_Frozen):
     @field_validator("code", mode="before")
     @classmethod
     def _code_form(cls, value: object) -> object:
-        if isinstance(value, str) and _DISTRICT_CODE.fullmatch(value):
+        if isinstance(value, str) and _DIVISION_CODE.fullmatch(value):
             return value
-        raise ValueError(
-            "must be a district code of the form 5001xx or 5002xx (6 digits starting with 50, "
-            f"a quoted string), got {value!r}"
-        )
+        raise ValueError(f"must be a GB/T 2260 code (6 digits, a quoted string), got {value!r}")
 
     @field_validator("population", mode="before")
     @classmethod
@@ -196,13 +214,23 @@ class District(_Frozen):
 
 
 class City(_Frozen):
-    """The plan's city: its values are the sums of its districts, never stored separately."""
+    """The plan's area (a city, a province, the nation `100000`): the sum of its divisions.
 
-    code: Annotated[str, StringConstraints(pattern=r"^\d{2}0000$")]
+    Its values are never stored separately. Named `City` after the first plans' areas; a plan
+    file may call it `area:` (preferred) or `city:`.
+    """
+
+    code: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
     name_zh: Text
     name_en: Text
-    population: Annotated[int, Field(strict=True, gt=0)]
-    population_source: Text
+    population: Annotated[int, Field(strict=True, gt=0)] | None = None
+    population_source: Text | None = None
+
+    @model_validator(mode="after")
+    def _source_given(self) -> Self:
+        if self.population is not None and not self.population_source:
+            raise ValueError("population_source is required when population is given")
+        return self
 
 
 class Plan(_Frozen):
@@ -217,6 +245,11 @@ class Plan(_Frozen):
     city: City
     districts: tuple[District, ...]
     indicators: tuple[Indicator, ...]
+    # Where this plan publishes no baseline of a division, its baseline is derived: the value
+    # of that earlier plan on this plan's baseline date (labelled as derived, never official).
+    derive_baselines_from: PlanId | None = None
+    # Months after the baseline date in which a shortfall does not alert (too little evidence).
+    grace_months: Annotated[int, Field(strict=True, ge=0, le=24)] = 0
     _districts_by_code: dict[str, District] = PrivateAttr(default_factory=dict)
     _indicators_by_key: dict[str, Indicator] = PrivateAttr(default_factory=dict)
     _district_codes: frozenset[str] = PrivateAttr(default=frozenset())
@@ -234,6 +267,26 @@ class Plan(_Frozen):
     @property
     def district_codes(self) -> frozenset[str]:
         return self._district_codes
+
+    @property
+    def area(self) -> City:
+        """The plan's area (see `City`)."""
+        return self.city
+
+    def state(self, on: date) -> PlanState:
+        """`upcoming` before the baseline date, `in_progress` until the target date, then `ended`.
+
+        `on` is a calendar date in the plan's time zone (see `today`).
+        """
+        if on < self.baseline_date:
+            return "upcoming"
+        if on <= self.target_date:
+            return "in_progress"
+        return "ended"
+
+    def today(self, now: datetime) -> date:
+        """The calendar date of the aware instant `now` in the plan's time zone."""
+        return now.astimezone(self.zone).date()
 
     @property
     def indicator_keys(self) -> tuple[str, ...]:
@@ -330,7 +383,7 @@ def load_plan(path: Path | str) -> Plan:
     raw = _parse_yaml(file, text)
     if not isinstance(raw, dict):
         got = "an empty file" if raw is None else type(raw).__name__
-        problem = f"must be a mapping with keys plan, city, districts, indicators; got {got}"
+        problem = f"must be a mapping with keys plan, area, districts, indicators; got {got}"
         raise PlanError(file, [("(document)", problem)])
     try:
         return _PlanFile.model_validate(raw).to_plan()
@@ -361,6 +414,8 @@ class _PlanHeader(_Frozen):
     baseline_date: PlanDate
     target_date: PlanDate
     timezone: TimeZoneName
+    derive_baselines_from: PlanId | None = None
+    grace_months: Annotated[int, Field(strict=True, ge=0, le=24)] = 0
 
 
 class _IndicatorEntry(_Frozen):
@@ -374,8 +429,16 @@ class _IndicatorEntry(_Frozen):
     baseline: Figure | None = None
     target: Figure | None = None
     national_reference: NationalReference | None = None
+    milestones: dict[PeriodKey, Figure] = {}
     actuals: _Series | None = None
     in_year: _Series | None = None
+
+    @field_validator("milestones", mode="before")
+    @classmethod
+    def _milestone_keys(cls, value: object) -> object:
+        if isinstance(value, dict):  # an unquoted YAML key 2023 is an int
+            return {str(k) if type(k) is int else k: v for k, v in value.items()}
+        return value
 
     def to_indicator(self, key: str) -> Indicator:
         actuals, in_year = self.actuals, self.in_year
@@ -393,14 +456,23 @@ class _IndicatorEntry(_Frozen):
 
 class _PlanFile(_Frozen):
     plan: _PlanHeader
-    city: City
+    area: City | None = None
+    city: City | None = None  # the first plans' name for the area
     districts: tuple[District, ...]
     indicators: dict[IndicatorKey, _IndicatorEntry]
 
+    @model_validator(mode="after")
+    def _one_area(self) -> Self:
+        if (self.area is None) == (self.city is None):
+            raise ValueError("declare the plan's area once: `area:` (or the older `city:`)")
+        return self
+
     def to_plan(self) -> Plan:
+        area = self.area or self.city
+        assert area is not None  # noqa: S101 - checked by _one_area
         return Plan(
             **dict(self.plan),
-            city=self.city,
+            city=area,
             districts=self.districts,
             indicators=tuple(e.to_indicator(k) for k, e in self.indicators.items()),
         )
@@ -420,6 +492,14 @@ def _consistency_problems(plan: Plan) -> list[tuple[str, str]]:
     add = problems.append
     if plan.target_date <= plan.baseline_date:
         add(("plan.target_date", f"must be after {plan.baseline_date}, got {plan.target_date}"))
+    for label, day in (("baseline_date", plan.baseline_date), ("target_date", plan.target_date)):
+        if (day + timedelta(days=1)).day != 1:
+            add((f"plan.{label}", f"must be the last day of a month, got {day}"))
+    if plan.derive_baselines_from == plan.id:
+        add(("plan.derive_baselines_from", "names the plan itself: name an earlier plan"))
+    area = plan.city
+    if (problem := divisions.problem_of(area.code, area.name_zh)) is not None:
+        add(("area.code", problem))
     for field, items in (("districts", plan.districts), ("indicators", plan.indicators)):
         if not items:
             add((field, "must declare at least one"))
@@ -430,6 +510,9 @@ def _consistency_problems(plan: Plan) -> list[tuple[str, str]]:
         indicators.setdefault(indicator.key, indicator)
     for indicator in indicators.values():
         problems += _indicator_problems(indicator, indicators)
+        for year in indicator.milestones:
+            if len(year) == 4 and not plan.baseline_date.year < int(year) < plan.target_date.year:
+                add((f"indicators.{indicator.key}.milestones.{year}", _MILESTONE_IN_PERIOD))
     first_index: dict[str, int] = {}
     for i, district in enumerate(plan.districts):
         where = f"districts[{i}]"
@@ -441,6 +524,10 @@ def _consistency_problems(plan: Plan) -> list[tuple[str, str]]:
                     f"duplicate district code {district.code!r}, as districts[{first}]",
                 )
             )
+        elif district.code == area.code or not divisions.within(area.code, district.code):
+            add((f"{where}.code", f"{district.code} is not a division of the area {area.code}"))
+        elif (problem := divisions.problem_of(district.code, district.name_zh)) is not None:
+            add((f"{where}.code", problem))
         first_index.setdefault(district.code, i)
         if district.population_checked and district.population is None:
             add((f"{where}.population_checked", "true, but the population is null"))
@@ -457,6 +544,7 @@ def _consistency_problems(plan: Plan) -> list[tuple[str, str]]:
     return problems
 
 
+_MILESTONE_IN_PERIOD = "must be a year that ends between the baseline and the target date"
 _COMPOUND_NEEDS_POSITIVE = "must be positive: a compound path grows from and to a positive value"
 
 
@@ -480,6 +568,11 @@ def _indicator_problems(indicator: Indicator, known: dict[str, Indicator]) -> li
         for label, figure in (("baseline", indicator.baseline), ("target", indicator.target)):
             if figure is not None and figure.value <= 0:
                 add((f"{where}.{label}.value", _COMPOUND_NEEDS_POSITIVE))
+    for year in indicator.milestones:
+        if len(year) != 4:
+            add((f"{where}.milestones.{year}", "a milestone is a year's end: key YYYY"))
+        elif indicator.target is None:
+            add((f"{where}.milestones.{year}", "a milestone needs the indicator's target"))
     if indicator.actuals and not indicator.actuals_source:
         add((f"{where}.actuals.source", "published values need their source"))
     if indicator.in_year and not indicator.in_year_source:

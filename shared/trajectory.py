@@ -2,7 +2,9 @@
 
 Pure maths, shared by the services that report it (indicators' API, alerts' evaluation).
 From baseline B on the baseline date to target T on the target date, with f the elapsed
-fraction of the plan period: `linear` B + (T - B)·f, `compound` B·(T/B)^f.
+fraction of the plan period: `linear` B + (T - B)·f, `compound` B·(T/B)^f. Where the plan
+sets yearly milestones for the area's indicator, the path runs through each of them at its
+year's end, segment by segment, the same way.
 
 An `annual` indicator (a year's value, e.g. the IP service revenue of that year) is not a
 running total: what the plan asks of year Y is the path's value at the end of Y, so
@@ -42,7 +44,16 @@ def required_value(plan: Plan, district: str, indicator: str, on: date) -> float
     spec = plan.indicator(indicator)
     if spec.kind == "annual":
         on = date(on.year, 12, 31)
-    return path_value(start, target.value, spec.path, plan.elapsed_fraction(on))
+    points = [(plan.baseline_date, start)]
+    if district == plan.city.code:  # milestones are the area's
+        points += sorted((date(int(y), 12, 31), f.value) for y, f in spec.milestones.items())
+    points.append((plan.target_date, target.value))
+    for (begin, low), (end, high) in zip(points, points[1:], strict=False):
+        if on <= end or end == plan.target_date:
+            span = (end - begin).days
+            fraction = min(1.0, max(0.0, (on - begin).days / span)) if span > 0 else 1.0
+            return path_value(low, high, spec.path, fraction)
+    raise AssertionError("unreachable: the last point is the target date")
 
 
 def month_end(month: str) -> date:
