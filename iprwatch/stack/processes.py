@@ -45,6 +45,10 @@ def port_answers(port: int, host: str = LOOPBACK) -> bool:
         return False
 
 
+# The processes this process started: their exit status tells why a part stopped.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
 def spawn(
     command: Sequence[str],
     log_file: Path,
@@ -63,11 +67,45 @@ def spawn(
             cwd=cwd,
             start_new_session=True,
         )
+    _children[process.pid] = process
     return process.pid
+
+
+def exit_reason(pid: int) -> str:
+    """How `pid` ended, when this process started it ("killed by SIGKILL", "exited with 1")."""
+    process = _children.get(pid)
+    code = process.poll() if process is not None else None
+    if code is None:
+        return f"not running (pid {pid} gone)"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with {code}"
+
+
+def find_process(*needles: str) -> int | None:
+    """The pid of a running process whose command line contains every one of `needles`."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if cmdline and all(needle in cmdline for needle in needles):
+            pid = int(entry.name)
+            if is_alive(pid):
+                return pid
+    return None
 
 
 def is_alive(pid: int, marker: str | None = None) -> bool:
     """True if `pid` runs and, when given, its command line contains `marker` (pid reuse)."""
+    process = _children.get(pid)
+    if process is not None and process.poll() is not None:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
