@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
+PF_EXITING = 0x4  # /proc/<pid>/stat flags: the process is exiting
 
 
 def port_is_free(port: int) -> bool:
@@ -113,11 +114,15 @@ def is_alive(pid: int, marker: str | None = None) -> bool:
     except PermissionError:
         pass
     try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-        if raw.rsplit(")", 1)[1].split()[0] == "Z":
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        if fields[0] == "Z":
             _reap(pid)
             return False
-    except (OSError, IndexError):
+        if int(fields[6]) & PF_EXITING:
+            # killed, its memory (and command line) already gone, but its files, a listening
+            # socket among them, not yet closed: it still holds its port
+            return True
+    except (OSError, IndexError, ValueError):
         return False
     if marker is None:
         return True

@@ -14,6 +14,7 @@ it was (re)started, is found (`postmaster.pid`, the broker's command line) and a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import shutil
@@ -56,6 +57,7 @@ SERVICES = ("ingest", "indicators", "alerts")
 SUPERVISED = (*INFRA, *SERVICES, "prometheus")  # in the order they are (re)started
 SUPERVISOR = "supervisor"
 SUPERVISOR_MARKER = "iprwatch.stack.supervisor"
+HEARTBEAT = "supervisor.heartbeat"  # touched by the supervisor at each turn of its loop
 PREFERRED_PORTS = {
     "postgres": 15432,
     "kafka": 19092,
@@ -175,7 +177,8 @@ class Stack:
         taken = (taken or set()) | self._taken_ports(state)
         part = state.parts.get(name)
         if part is not None and part.port:
-            if port_is_free(part.port):
+            with contextlib.suppress(StackError):  # a moment for a dying process to let go
+                wait_until(lambda: port_is_free(part.port), 5, f"port {part.port}")
                 return part.port
             port = free_port(self._preferred(name), taken)
             self.say(f"{name:<12} its port {part.port} is taken by another program: using {port}")
@@ -327,9 +330,19 @@ class Stack:
         command = [sys.executable, "-m", SUPERVISOR_MARKER, "--home", str(self.home.root)]
         if not self.well_known_ports:
             command.append("--any-ports")
+        beat = self.home.root / HEARTBEAT
+        beat.unlink(missing_ok=True)
         pid = spawn(command, log, env=env, cwd=REPO_ROOT)
-        self.say(f"supervisor   started (pid {pid}): restarts any part that stops, log {log}")
         self._record(state, Part(SUPERVISOR, pid, 0, SUPERVISOR_MARKER, str(log)))
+
+        def watching() -> bool:  # it runs its loop (its passes wait for our lock to end)
+            if not is_alive(pid):
+                raise StackError(f"the supervisor exited while starting; see {log}")
+            return beat.exists()
+
+        with self._step(f"starting the supervisor (pid {pid}, log {log})"):
+            state.save(self.home.state_file)
+            wait_until(watching, 60, "the supervisor", log)
 
     def restart(self, state: StackState, name: str, env: dict[str, str]) -> str:
         """Start `name` again (the supervisor's repair); return the reason it had stopped.

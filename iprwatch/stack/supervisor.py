@@ -42,7 +42,7 @@ from tenacity import RetryCallState
 
 from iprwatch.stack import prometheus
 from iprwatch.stack.home import StackHome
-from iprwatch.stack.stack import SUPERVISED, Stack
+from iprwatch.stack.stack import HEARTBEAT, SUPERVISED, Stack
 from iprwatch.stack.state import StackState, locked
 from shared.supervision import Backoff
 from shared.telemetry import configure_logging
@@ -103,19 +103,22 @@ class Supervisor:
     def run(self) -> None:
         log.info("supervising the stack in %s", self.stack.home.root,
                  extra={"home": str(self.stack.home.root), "pid": os.getpid()})  # fmt: skip
+        beat = self.stack.home.root / HEARTBEAT
         while not self.stopping.is_set():
             try:
+                beat.touch()  # alive and looking (a pass may be skipped while `up` works)
                 self.tend()
             except Exception:  # noqa: BLE001 - the supervisor itself never gives up
                 log.exception("supervision pass failed; trying again")
             self.stopping.wait(POLL_SECONDS)
         log.info("supervisor stopped", extra={"pid": os.getpid()})
 
-    def tend(self) -> None:
-        """One pass: adopt what moved, restart what is due, keep Prometheus' targets right."""
+    def tend(self) -> bool:
+        """One pass: adopt what moved, restart what is due, keep Prometheus' targets right.
+        False if `up` or `down` held the stack's lock (nothing was looked at)."""
         with locked(self.stack.home.lock_file, wait=False) as mine:
             if not mine:  # `up` or `down` is at work: look again later
-                return
+                return False
             state = StackState.load(self.stack.home.state_file)
             changed = False
             for name in SUPERVISED:
@@ -130,6 +133,7 @@ class Supervisor:
                         log.warning("prometheus targets rewritten and reloaded")
                 except Exception:  # noqa: BLE001 - Prometheus is tended on the next pass
                     log.exception("could not bring Prometheus' targets up to date")
+        return True
 
     def _tend_part(self, state: StackState, name: str) -> bool:
         part = state.parts[name]

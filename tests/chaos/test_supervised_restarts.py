@@ -123,8 +123,8 @@ def _kill_and_time(stack: Stack, name: str, timeout: float = 180) -> float:
     killed = time.monotonic()
     while time.monotonic() - killed < timeout:
         row = _row(stack, name)
+        assert row.port == before.port, f"{name} moved from {before.port} to {row.port}"
         if row.pid not in (None, before.pid) and _ready(before.port):
-            assert row.port == before.port, f"{name} moved from {before.port} to {row.port}"
             assert row.restarts == before.restarts + 1
             return time.monotonic() - killed
         time.sleep(0.1)
