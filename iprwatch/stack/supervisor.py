@@ -153,13 +153,13 @@ class Supervisor:
         try:
             reason = self.stack.restart(state, name, self.env)
         except Exception as exc:  # noqa: BLE001 - logged, retried after the backoff
-            wait = self.tracker.restarted(name, now, ok=False)
+            wait = self.tracker.restarted(name, time.monotonic(), ok=False)
             log.error(
                 "%s could not be restarted; next attempt in %.1f s", name, wait,
                 extra={"part": name, "error": str(exc)[-2000:], "retry_in_seconds": wait},
             )  # fmt: skip
             return False
-        wait = self.tracker.restarted(name, now, ok=True)
+        wait = self.tracker.restarted(name, time.monotonic(), ok=True)
         new = state.parts[name]
         log.warning(
             "%s had stopped (%s): restarted as pid %d on port %d", name, reason, new.pid, new.port,

@@ -1,12 +1,14 @@
 """The stack's supervisor: a killed service comes back on its port, counted in `status`; a
-PostgreSQL restarted behind the stack's back is adopted, not started twice; `down` stops the
-supervisor before anything else, so nothing is brought back."""
+PostgreSQL restarted behind the stack's back is adopted, not started twice, and a dead one is
+started again; a part that keeps dying waits longer each time; `down` stops the supervisor
+before anything else, so nothing is brought back."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import pytest
 
 from iprwatch.stack import postgres
 from iprwatch.stack.home import StackHome
-from iprwatch.stack.processes import LOOPBACK, free_port, is_alive
+from iprwatch.stack.processes import LOOPBACK, find_process, free_port, is_alive
 from iprwatch.stack.stack import (
     Endpoints,
     Stack,
@@ -99,7 +101,9 @@ def test_a_killed_service_comes_back_on_its_port_and_status_counts_it(
     assert _row(stack, "supervisor").state == "stopped"
 
 
-def test_postgres_restarted_by_hand_is_adopted_not_started_again(tmp_path: Path) -> None:
+def test_postgres_restarted_by_hand_is_adopted_and_a_dead_one_started_on_its_port(
+    tmp_path: Path,
+) -> None:
     home = StackHome(tmp_path / "stack")
     home.prepare()
     port = free_port()
@@ -126,9 +130,20 @@ def test_postgres_restarted_by_hand_is_adopted_not_started_again(tmp_path: Path)
         assert found[1] == port
         assert _row(stack, "postgres")[1:4] == ("running", port, found[0])
 
-        Supervisor(stack, dict(os.environ)).tend()  # one pass: adopts, restarts nothing
+        supervisor = Supervisor(stack, dict(os.environ))
+        supervisor.tend()  # one pass: adopts, restarts nothing
         part = StackState.load(home.state_file).parts["postgres"]
         assert (part.pid, part.port, part.restarts) == (found[0], port, 0)
+
+        os.kill(found[0], signal.SIGKILL)  # dead now: started again (pg_ctl) on its port
+        deadline = time.monotonic() + 60
+        while (again := postgres.running(home.postgres)) is None or again[0] == found[0]:
+            assert time.monotonic() < deadline, "PostgreSQL was not started again"
+            supervisor.tend()
+            time.sleep(0.2)
+        part = StackState.load(home.state_file).parts["postgres"]
+        assert (part.pid, part.port, part.restarts) == (again[0], port, 1)
+        assert part.last_reason == f"not running (pid {found[0]} gone)"
     finally:
         stopped = stack.down()
     assert stopped == ["postgres"]
@@ -146,3 +161,54 @@ def test_the_backoff_grows_while_a_part_keeps_failing_and_resets_after_a_healthy
     assert tracker.due("indicators", 5.0 + waits[-1])
     tracker.seen_running("indicators", 5.0 + 60)  # ran a minute: healthy again
     assert 1 <= tracker.restarted("indicators", 70.0, ok=True) <= 2
+
+
+def test_the_mail_sink_is_restarted_on_its_port_with_backoff_while_it_keeps_dying(
+    tmp_path: Path,
+) -> None:
+    home = StackHome(tmp_path / "stack")
+    home.prepare()
+    port = free_port()
+    gone = subprocess.Popen(["true"])  # noqa: S607 - a pid that has ended
+    gone.wait()
+    state = StackState({"smtp": Part("smtp", gone.pid, port, "iprwatch.stack.mailsink", "")})
+    state.save(home.state_file)
+    stack = Stack(home, say=lambda _: None, well_known_ports=False)
+    supervisor = Supervisor(stack, dict(os.environ))
+    try:
+        assert supervisor.tend()
+        first = _row(stack, "smtp")
+        assert (first.state, first.port, first.restarts) == ("running", port, 1)
+        assert first.pid is not None
+        assert stack.locate("smtp", state.parts["smtp"]) == first.pid  # found by its folder
+
+        os.kill(first.pid, signal.SIGKILL)
+        while is_alive(first.pid):
+            time.sleep(0.05)
+        supervisor.tend()  # it died within a second of its restart: not yet
+        assert _row(stack, "smtp")[1:2] == ("stopped",)
+        time.sleep(2.1)  # the first wait is 1 to 2 s
+        supervisor.tend()
+        second = _row(stack, "smtp")
+        assert (second.state, second.port, second.restarts) == ("running", port, 2)
+        assert second.last_restart.endswith("killed by SIGKILL")
+    finally:
+        stopped = stack.down()
+    assert stopped == ["smtp"]
+
+
+def test_find_process_knows_a_process_by_its_command_line(tmp_path: Path) -> None:
+    marker = f"--marker={tmp_path}"
+    child = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", "import time; time.sleep(60)", marker]
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while find_process("time.sleep(60)", marker) != child.pid:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert find_process("time.sleep(60)", f"{marker}-other") is None
+    finally:
+        child.kill()
+        child.wait()
+    assert find_process("time.sleep(60)", marker) is None
