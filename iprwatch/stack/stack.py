@@ -135,11 +135,11 @@ class Stack:
         """The pid `name` runs as now: the recorded one, or one found running from the stack's
         own data (PostgreSQL's postmaster.pid, the broker's, mail sink's or Prometheus' command
         line naming this stack's files); None if it does not run."""
-        if is_alive(part.pid, part.marker):
-            return part.pid
-        if name == "postgres":
+        if name == "postgres":  # its own data directory says which server runs it
             found = postgres.running(self.home.postgres)
             return found[0] if found else None
+        if is_alive(part.pid, part.marker):
+            return part.pid
         if name == "kafka":
             return kafka.running(self.home.kafka)
         if name == "smtp":
