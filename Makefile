@@ -35,7 +35,7 @@ demo: export IPRWATCH_ALERTS_EVALUATION_INTERVAL_SECONDS ?= 10
 down: $(STAMP) ## Stop what `make up` started
 	$(BIN)/iprwatch stack down
 
-status: $(STAMP) ## Show each part of the stack, its port and pid
+status: $(STAMP) ## Show each part of the stack, its port, pid and restarts
 	$(BIN)/iprwatch stack status
 
 lint: $(STAMP) ## ruff, ruff format --check, mypy --strict, import-linter contracts
@@ -53,7 +53,7 @@ unit: $(STAMP) ## The unit tests only (no broker, no database)
 clean: $(STAMP) ## Stop the stack and delete all its data (.iprwatch/ and the PostgreSQL cluster)
 	$(BIN)/iprwatch stack clean
 
-chaos: $(STAMP) ## The long crash tests (SIGKILL while folding), outside `make test`
+chaos: $(STAMP) ## The long crash tests (SIGKILLs under load, restarts), outside `make test`
 	$(BIN)/pytest -m slow -v
 
 bench: $(STAMP) ## Run every benchmark in bench/ (prints JSON)

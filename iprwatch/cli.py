@@ -60,11 +60,14 @@ def _stack_status(_: argparse.Namespace) -> int:
 
 def _print_status(stack: Stack) -> None:
     table = Table(title=f"IPR Watch stack ({stack.home.root})")
-    for column in ("part", "state", "port", "pid", "log"):
+    for column in ("part", "state", "port", "pid", "restarts", "last restart", "log"):
         table.add_column(column)
-    for name, state, port, pid, log in stack.status():
-        colour = {"running": "green", "stopped": "red"}.get(state, "yellow")
-        table.add_row(name, f"[{colour}]{state}[/{colour}]", str(port or "-"), str(pid or "-"), log)
+    for row in stack.status():
+        colour = {"running": "green", "stopped": "red"}.get(row.state, "yellow")
+        table.add_row(
+            row.name, f"[{colour}]{row.state}[/{colour}]", str(row.port or "-"),
+            str(row.pid or "-"), str(row.restarts), row.last_restart or "-", row.log,
+        )  # fmt: skip
     Console().print(table)
 
 

@@ -41,6 +41,10 @@ class StackHome:
     def env_file(self) -> Path:
         return self.root / "stack.env"
 
+    @property
+    def lock_file(self) -> Path:
+        return self.root / "stack.lock"
+
     def prepare(self) -> None:
         for folder in (self.root, self.kafka, self.postgres, self.mail, self.logs):
             folder.mkdir(parents=True, exist_ok=True)

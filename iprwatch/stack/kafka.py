@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from iprwatch.stack.home import REPO_ROOT
-from iprwatch.stack.processes import LOOPBACK, StackError, port_answers, spawn, wait_until
+from iprwatch.stack.processes import (
+    LOOPBACK,
+    StackError,
+    find_process,
+    port_answers,
+    spawn,
+    wait_until,
+)
 
 POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
 MARKER = "kafka.Kafka"
@@ -148,6 +155,11 @@ def format_storage(folder: Path, libs: Path, properties: Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
         raise StackError(f"formatting Kafka storage failed:\n{result.stdout}\n{result.stderr}")
+
+
+def running(folder: Path) -> int | None:
+    """The pid of a broker running from the stack's `server.properties`, whoever started it."""
+    return find_process(MARKER, str(folder / "server.properties"))
 
 
 def start(folder: Path, libs: Path, properties: Path, ports: KafkaPorts, log_file: Path) -> int:

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from iprwatch.stack.processes import LOOPBACK, StackError, port_answers, wait_until
+from iprwatch.stack.processes import LOOPBACK, StackError, is_alive, port_answers, wait_until
 from iprwatch.stack.system import postgres_bindir
 
 MARKER = "postgres"
@@ -68,6 +68,24 @@ def cluster_folder(folder: Path) -> Path:
     shutil.chown(place, "postgres", "postgres")
     (folder / "location").write_text(f"{place}\n")
     return place
+
+
+def data_dir(folder: Path) -> Path:
+    """The cluster's data directory, wherever `cluster_folder` put it (no side effects)."""
+    location = folder / "location"
+    place = Path(location.read_text().strip()) if location.exists() else folder
+    return place / "data"
+
+
+def running(folder: Path) -> tuple[int, int] | None:
+    """(pid, port) of a server running from the stack's cluster, however it was started
+    (`pg_ctl restart` by hand included): read from its `postmaster.pid`."""
+    try:
+        lines = (data_dir(folder) / "postmaster.pid").read_text().splitlines()
+        pid, port = int(lines[0]), int(lines[3])
+    except (OSError, IndexError, ValueError):
+        return None
+    return (pid, port) if is_alive(pid, MARKER) else None
 
 
 def remove_cluster(folder: Path) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
+PF_EXITING = 0x4  # /proc/<pid>/stat flags: the process is exiting
 
 
 def port_is_free(port: int) -> bool:
@@ -45,6 +46,10 @@ def port_answers(port: int, host: str = LOOPBACK) -> bool:
         return False
 
 
+# The processes this process started: their exit status tells why a part stopped.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
 def spawn(
     command: Sequence[str],
     log_file: Path,
@@ -63,11 +68,45 @@ def spawn(
             cwd=cwd,
             start_new_session=True,
         )
+    _children[process.pid] = process
     return process.pid
+
+
+def exit_reason(pid: int) -> str:
+    """How `pid` ended, when this process started it ("killed by SIGKILL", "exited with 1")."""
+    process = _children.get(pid)
+    code = process.poll() if process is not None else None
+    if code is None:
+        return f"not running (pid {pid} gone)"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with {code}"
+
+
+def find_process(*needles: str) -> int | None:
+    """The pid of a running process whose command line contains every one of `needles`."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if cmdline and all(needle in cmdline for needle in needles):
+            pid = int(entry.name)
+            if is_alive(pid):
+                return pid
+    return None
 
 
 def is_alive(pid: int, marker: str | None = None) -> bool:
     """True if `pid` runs and, when given, its command line contains `marker` (pid reuse)."""
+    process = _children.get(pid)
+    if process is not None and process.poll() is not None:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -75,11 +114,15 @@ def is_alive(pid: int, marker: str | None = None) -> bool:
     except PermissionError:
         pass
     try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-        if raw.rsplit(")", 1)[1].split()[0] == "Z":
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        if fields[0] == "Z":
             _reap(pid)
             return False
-    except (OSError, IndexError):
+        if int(fields[6]) & PF_EXITING:
+            # killed, its memory (and command line) already gone, but its files, a listening
+            # socket among them, not yet closed: it still holds its port
+            return True
+    except (OSError, IndexError, ValueError):
         return False
     if marker is None:
         return True

@@ -20,8 +20,10 @@ from iprwatch.stack.home import REPO_ROOT, StackHome
 from iprwatch.stack.processes import (
     LOOPBACK,
     StackError,
+    find_process,
     free_port,
     is_alive,
+    port_is_free,
     spawn,
     wait_until,
 )
@@ -90,6 +92,39 @@ def is_ready(port: int) -> bool:
         return False
 
 
+def config_path(home: StackHome) -> Path:
+    return home.root / "prometheus" / "prometheus.yml"
+
+
+def running(home: StackHome) -> int | None:
+    """The pid of a Prometheus running with this stack's config, whoever started it."""
+    return find_process(f"--config.file={config_path(home)}")
+
+
+def sync_targets(home: StackHome, state: StackState) -> bool:
+    """Point the running Prometheus at the ports the services have now: rewrite its config
+    and reload it (`/-/reload`) when a target changed. True if it did."""
+    part = state.parts.get("prometheus")
+    path = config_path(home)
+    if part is None or not path.exists() or not all(job in state.parts for job in JOBS):
+        return False
+    current: dict[str, Any] = yaml.safe_load(path.read_text())
+    wanted_targets = {job: f"{LOOPBACK}:{state.parts[job].port}" for job in JOBS}
+    present = {
+        job["job_name"]: job["static_configs"][0]["targets"][0] for job in current["scrape_configs"]
+    }
+    if present == wanted_targets:
+        return False
+    interval = current["global"]["scrape_interval"]
+    write_config(path.parent, render_config(wanted_targets, interval, interval))
+    try:
+        httpx.post(f"http://{LOOPBACK}:{part.port}/-/reload", timeout=10).raise_for_status()
+    except httpx.HTTPError as exc:  # a stopped Prometheus reads the new file when it starts
+        if is_alive(part.pid, part.marker):
+            raise StackError(f"Prometheus did not reload {path}: {exc}") from exc
+    return True
+
+
 def up(
     home: StackHome,
     state: StackState,
@@ -101,6 +136,9 @@ def up(
 ) -> None:
     """The stack's Prometheus part: scrape the running services, keep a live one as it is."""
     part = state.parts.get("prometheus")
+    if part is not None and not is_alive(part.pid, part.marker) and (pid := running(home)):
+        say(f"prometheus   found running as pid {pid} (was {part.pid}): adopted")
+        part.pid = pid
     if part is not None and is_alive(part.pid, part.marker):
         say(f"prometheus   already running on port {part.port} (pid {part.pid})")
         return
@@ -112,9 +150,17 @@ def up(
     folder = home.root / "prometheus"
     targets = {job: f"{LOOPBACK}:{service_ports[job]}" for job in JOBS}
     config_file = write_config(folder, render_config(targets, interval, interval))
-    port = free_port(PREFERRED_PORT if well_known_ports else None, taken)
+    if part is not None and port_is_free(part.port):
+        port = part.port  # it keeps its address
+    else:
+        port = free_port(PREFERRED_PORT if well_known_ports else None, taken)
     log = home.logs / "prometheus.log"
     say(f"starting Prometheus on port {port} ...")
     pid = start(folder, config_file, port, log)
     say(f"Prometheus ready: http://{LOOPBACK}:{port}")
-    state.parts["prometheus"] = Part("prometheus", pid, port, MARKER, str(log))
+    new = Part("prometheus", pid, port, MARKER, str(log))
+    if part is not None:
+        new.restarts, new.last_restart, new.last_reason = (
+            part.restarts, part.last_restart, part.last_reason
+        )  # fmt: skip
+    state.parts["prometheus"] = new

@@ -1,13 +1,20 @@
 """`iprwatch stack up|down|status`: the whole system on loopback, every part under one folder.
 
 Order of start: PostgreSQL, Kafka, the SMTP mail sink, then the three services, each waited on
-until it answers. `up` twice is safe (live parts are kept); `down` stops, by pid, only what
-`up` recorded in the stack's state file.
+until it answers, Prometheus, and last the supervisor (`iprwatch.stack.supervisor`), which
+restarts any part that dies. `up` twice is safe (live parts are kept); `down` stops the
+supervisor first, then, by pid, what the stack recorded in its state file.
+
+Each part keeps the port it was first given (recorded in the state file), so a restarted service
+answers where it did and Prometheus' targets stay right (they are rewritten and reloaded when a
+port had to change). A PostgreSQL or Kafka running from the stack's own data directory, however
+it was (re)started, is found (`postmaster.pid`, the broker's command line) and adopted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import shutil
@@ -17,7 +24,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
@@ -26,6 +35,8 @@ from iprwatch.stack.home import REPO_ROOT, StackHome
 from iprwatch.stack.processes import (
     LOOPBACK,
     StackError,
+    exit_reason,
+    find_process,
     free_port,
     is_alive,
     port_answers,
@@ -34,7 +45,7 @@ from iprwatch.stack.processes import (
     stop,
     wait_until,
 )
-from iprwatch.stack.state import Part, StackState
+from iprwatch.stack.state import Part, StackState, locked
 from services.ingest.adapters.tokens import TokenStore, ensure_token
 from shared.kafka import ensure_topics
 from shared.settings import KafkaSettings
@@ -43,6 +54,10 @@ Say = Callable[[str], None]
 
 INFRA = ("postgres", "kafka", "smtp")
 SERVICES = ("ingest", "indicators", "alerts")
+SUPERVISED = (*INFRA, *SERVICES, "prometheus")  # in the order they are (re)started
+SUPERVISOR = "supervisor"
+SUPERVISOR_MARKER = "iprwatch.stack.supervisor"
+HEARTBEAT = "supervisor.heartbeat"  # touched by the supervisor at each turn of its loop
 PREFERRED_PORTS = {
     "postgres": 15432,
     "kafka": 19092,
@@ -71,6 +86,16 @@ class Endpoints:
         }
 
 
+class StatusRow(NamedTuple):
+    name: str
+    state: str
+    port: int | None
+    pid: int | None
+    log: str
+    restarts: int = 0
+    last_restart: str = ""  # "<ISO time> <reason>" of the supervisor's last restart
+
+
 class Stack:
     def __init__(
         self, home: StackHome | None = None, say: Say = print, well_known_ports: bool = True
@@ -78,6 +103,7 @@ class Stack:
         self.home = home or StackHome.default()
         self.say = say
         self.well_known_ports = well_known_ports
+        self._lock_depth = 0
 
     def _preferred(self, name: str) -> int | None:
         """The stack's usual port for `name` (if free); test stacks take any free port."""
@@ -87,11 +113,57 @@ class Stack:
     def _state(self) -> StackState:
         return StackState.load(self.home.state_file)
 
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the stack's lock (re-entrant within this object): one writer of the state."""
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        self.home.root.mkdir(parents=True, exist_ok=True)
+        with locked(self.home.lock_file):
+            self._lock_depth = 1
+            try:
+                yield
+            finally:
+                self._lock_depth = 0
+
+    def locate(self, name: str, part: Part) -> int | None:
+        """The pid `name` runs as now: the recorded one, or one found running from the stack's
+        own data (PostgreSQL's postmaster.pid, the broker's, mail sink's or Prometheus' command
+        line naming this stack's files); None if it does not run."""
+        if name == "postgres":  # its own data directory says which server runs it
+            found = postgres.running(self.home.postgres)
+            return found[0] if found else None
+        if is_alive(part.pid, part.marker):
+            return part.pid
+        if name == "kafka":
+            return kafka.running(self.home.kafka)
+        if name == "smtp":
+            return find_process("iprwatch.stack.mailsink", f"--folder {self.home.mail}")
+        if name == "prometheus":
+            return prometheus.running(self.home)
+        if name == SUPERVISOR:
+            return find_process(SUPERVISOR_MARKER, f"--home {self.home.root}")
+        return None  # a service is known by its pid only
+
     def _live(self, state: StackState, name: str) -> Part | None:
+        """The part if it runs, its record updated to the process found (adopted)."""
         part = state.parts.get(name)
-        if part is not None and is_alive(part.pid, part.marker):
-            return part
-        return None
+        if part is None:
+            return None
+        pid = self.locate(name, part)
+        if pid is None:
+            return None
+        if pid != part.pid:
+            self.say(f"{name:<12} found running as pid {pid} (was {part.pid}): adopted")
+            part.pid = pid
+        if name == "postgres" and (found := postgres.running(self.home.postgres)) is not None:
+            part.port = found[1]
+        return part
 
     def _taken_ports(self, state: StackState) -> set[int]:
         return {p.port for p in state.parts.values()} | {
@@ -100,16 +172,39 @@ class Stack:
             if "controller_port" in p.extra
         }
 
+    def _port_for(self, state: StackState, name: str, taken: set[int] | None = None) -> int:
+        """The port `name` was given before (a part keeps its port), else a new one."""
+        taken = (taken or set()) | self._taken_ports(state)
+        part = state.parts.get(name)
+        if part is not None and part.port:
+            with contextlib.suppress(StackError):  # a moment for a dying process to let go
+                wait_until(lambda: port_is_free(part.port), 5, f"port {part.port}")
+                return part.port
+            port = free_port(self._preferred(name), taken)
+            self.say(f"{name:<12} its port {part.port} is taken by another program: using {port}")
+            return port
+        return free_port(self._preferred(name), taken)
+
+    def _record(self, state: StackState, part: Part) -> None:
+        """Record a (re)started part, keeping the restart history of its earlier record."""
+        old = state.parts.get(part.name)
+        if old is not None:
+            part.restarts, part.last_restart, part.last_reason = (
+                old.restarts, old.last_restart, old.last_reason
+            )  # fmt: skip
+        state.parts[part.name] = part
+
     # -- infrastructure ------------------------------------------------------------------
     def up_infra(self) -> Endpoints:
         """Start (or keep) PostgreSQL, Kafka and the mail sink; return how to reach them."""
         system.ensure([system.JAVA, system.MAVEN, system.POSTGRES], say=self.say)
         self.home.prepare()
-        state = self._state()
-        self._up_postgres(state)
-        self._up_kafka(state)
-        self._up_smtp(state)
-        state.save(self.home.state_file)
+        with self._locked():
+            state = self._state()
+            self._up_postgres(state)
+            self._up_kafka(state)
+            self._up_smtp(state)
+            state.save(self.home.state_file)
         endpoints = self.endpoints(state)
         kafka = KafkaSettings(bootstrap_servers=endpoints.kafka_bootstrap)
         topics = [kafka.events_topic, kafka.indicators_topic, kafka.dead_letter_topic]
@@ -131,13 +226,14 @@ class Stack:
         if (part := self._live(state, "postgres")) is not None:
             self.say(f"postgres     already running on port {part.port} (pid {part.pid})")
             return
-        port = free_port(self._preferred("postgres"), self._taken_ports(state))
+        port = self._port_for(state, "postgres")
         log = self.home.logs / "postgres.log"
         with self._step(f"starting PostgreSQL on port {port}"):
             pid = postgres.start(self.home.postgres, port, log)
             postgres.create_database(port)
-        state.parts["postgres"] = Part(
-            "postgres", pid, port, postgres.MARKER, str(log), stop_signal=int(signal.SIGINT)
+        self._record(
+            state,
+            Part("postgres", pid, port, postgres.MARKER, str(log), stop_signal=int(signal.SIGINT)),
         )
 
     def _up_kafka(self, state: StackState) -> None:
@@ -146,7 +242,6 @@ class Stack:
             return
         taken = self._taken_ports(state)
         old = state.parts.get("kafka")
-        # The KRaft metadata remembers its listeners: keep the ports the data was made with.
         if old is not None:
             # The KRaft metadata remembers its listeners: the data was made with these ports.
             ports = kafka.KafkaPorts(old.port, int(old.extra["controller_port"]))
@@ -167,61 +262,119 @@ class Stack:
         with self._step(f"starting Kafka on port {ports.broker}"):
             kafka.format_storage(self.home.kafka, libs, properties)
             pid = kafka.start(self.home.kafka, libs, properties, ports, log)
-        state.parts["kafka"] = Part(
-            "kafka", pid, ports.broker, kafka.MARKER, str(log),
-            extra={"controller_port": str(ports.controller)},
+        self._record(
+            state,
+            Part("kafka", pid, ports.broker, kafka.MARKER, str(log),
+                 extra={"controller_port": str(ports.controller)}),
         )  # fmt: skip
 
     def _up_smtp(self, state: StackState) -> None:
         if (part := self._live(state, "smtp")) is not None:
             self.say(f"smtp         already running on port {part.port} (pid {part.pid})")
             return
-        port = free_port(self._preferred("smtp"), self._taken_ports(state))
+        port = self._port_for(state, "smtp")
         log = self.home.logs / "smtp.log"
         command = [sys.executable, "-m", "iprwatch.stack.mailsink", "--port", str(port),
                    "--folder", str(self.home.mail)]  # fmt: skip
         with self._step(f"starting the SMTP mail sink on port {port}"):
             pid = spawn(command, log, cwd=REPO_ROOT)
             wait_until(lambda: port_answers(port), 20, "SMTP mail sink", log)
-        state.parts["smtp"] = Part("smtp", pid, port, "iprwatch.stack.mailsink", str(log))
+        self._record(state, Part("smtp", pid, port, "iprwatch.stack.mailsink", str(log)))
 
     # -- services ------------------------------------------------------------------------
     def up(self) -> StackState:
-        """The whole system: infrastructure, then the three services, each ready."""
-        endpoints = self.up_infra()
-        state = self._state()
-        env = {**os.environ, **endpoints.service_env()}
-        env.update(provision_ingest_tokens(self.home, env))
-        env.update(provision_alerts_admin_token(self.home, env))
-        ports: dict[str, int] = {}
-        for name in SERVICES:
-            part = self._live(state, name)
-            ports[name] = (
-                part.port
-                if part
-                else free_port(
-                    self._preferred(name), self._taken_ports(state) | set(ports.values())
+        """The whole system: infrastructure, the three services (each ready), Prometheus, and
+        the supervisor that keeps them running."""
+        with self._locked():
+            endpoints = self.up_infra()
+            state = self._state()
+            env = {**os.environ, **endpoints.service_env()}
+            env.update(provision_ingest_tokens(self.home, env))
+            env.update(provision_alerts_admin_token(self.home, env))
+            ports: dict[str, int] = {}
+            for name in SERVICES:
+                part = self._live(state, name)
+                ports[name] = (
+                    part.port if part else self._port_for(state, name, set(ports.values()))
                 )
-            )
-            env[f"IPRWATCH_{name.upper()}_PORT"] = str(ports[name])
-        for name in SERVICES:
-            env[f"IPRWATCH_{name.upper()}_URL"] = f"http://{LOOPBACK}:{ports[name]}"
-        for name in SERVICES:
-            if (part := self._live(state, name)) is not None:
-                self.say(f"{name:<12} already running on port {part.port} (pid {part.pid})")
-                continue
-            log = self.home.logs / f"{name}.log"
-            with self._step(f"starting {name} on port {ports[name]}"):
-                pid = launch_service(name, env, log)
-                state.parts[name] = Part(name, pid, ports[name], service_marker(name), str(log))
-                state.save(self.home.state_file)
-                wait_ready(f"http://{LOOPBACK}:{ports[name]}", pid, name, log)
-        if prometheus.wanted():  # optional: scrapes the services, skipped if not installable
-            taken = self._taken_ports(state) | set(ports.values())
-            prometheus.up(self.home, state, ports, self.say, taken, self.well_known_ports)
-        state.save(self.home.state_file)
-        self._write_env(env, ports)
+            env.update(service_addresses(ports))
+            for name in SERVICES:
+                if (part := self._live(state, name)) is not None:
+                    self.say(f"{name:<12} already running on port {part.port} (pid {part.pid})")
+                    continue
+                log = self.home.logs / f"{name}.log"
+                with self._step(f"starting {name} on port {ports[name]}"):
+                    pid = launch_service(name, env, log)
+                    self._record(
+                        state, Part(name, pid, ports[name], service_marker(name), str(log))
+                    )
+                    state.save(self.home.state_file)
+                    wait_ready(f"http://{LOOPBACK}:{ports[name]}", pid, name, log)
+            if prometheus.wanted():  # optional: scrapes the services, skipped if not installable
+                taken = self._taken_ports(state) | set(ports.values())
+                prometheus.up(self.home, state, ports, self.say, taken, self.well_known_ports)
+                if prometheus.sync_targets(self.home, state):
+                    self.say("prometheus   targets rewritten to the services' ports and reloaded")
+            state.save(self.home.state_file)
+            self._write_env(env, ports)
+            self.start_supervisor(state, env)
+            state.save(self.home.state_file)
         return state
+
+    def start_supervisor(self, state: StackState, env: dict[str, str]) -> None:
+        """Start the supervisor (unless one runs) with the environment the services get."""
+        if (part := self._live(state, SUPERVISOR)) is not None:
+            self.say(f"supervisor   already running (pid {part.pid})")
+            return
+        log = self.home.logs / "supervisor.log"
+        command = [sys.executable, "-m", SUPERVISOR_MARKER, "--home", str(self.home.root)]
+        if not self.well_known_ports:
+            command.append("--any-ports")
+        beat = self.home.root / HEARTBEAT
+        beat.unlink(missing_ok=True)
+        pid = spawn(command, log, env=env, cwd=REPO_ROOT)
+        self._record(state, Part(SUPERVISOR, pid, 0, SUPERVISOR_MARKER, str(log)))
+
+        def watching() -> bool:  # it runs its loop (its passes wait for our lock to end)
+            if not is_alive(pid):
+                raise StackError(f"the supervisor exited while starting; see {log}")
+            return beat.exists()
+
+        with self._step(f"starting the supervisor (pid {pid}, log {log})"):
+            state.save(self.home.state_file)
+            wait_until(watching, 60, "the supervisor", log)
+
+    def restart(self, state: StackState, name: str, env: dict[str, str]) -> str:
+        """Start `name` again (the supervisor's repair); return the reason it had stopped.
+
+        Infrastructure is waited on until it answers; a service is only launched (on its
+        port), so that one slow service does not hold up the repair of the others."""
+        part = state.parts[name]
+        reason = exit_reason(part.pid)
+        if name == "postgres":
+            self._up_postgres(state)
+        elif name == "kafka":
+            self._up_kafka(state)
+        elif name == "smtp":
+            self._up_smtp(state)
+        elif name == "prometheus":
+            ports = {job: state.parts[job].port for job in prometheus.JOBS if job in state.parts}
+            prometheus.up(self.home, state, ports, self.say, self._taken_ports(state),
+                          self.well_known_ports)  # fmt: skip
+        elif name in SERVICES:
+            port = self._port_for(state, name)
+            ports = {s: state.parts[s].port for s in SERVICES if s in state.parts} | {name: port}
+            service_env = {**env, **service_addresses(ports)}
+            log = self.home.logs / f"{name}.log"
+            pid = launch_service(name, service_env, log)
+            self._record(state, Part(name, pid, port, service_marker(name), str(log)))
+        else:
+            raise StackError(f"the stack has no part named {name}")
+        part = state.parts[name]
+        part.restarts += 1
+        part.last_restart = datetime.now(UTC).isoformat(timespec="seconds")
+        part.last_reason = reason
+        return reason
 
     def _write_env(self, env: dict[str, str], ports: dict[str, int]) -> None:
         keys = sorted(k for k in env if k.startswith("IPRWATCH_") and k != "IPRWATCH_HOME")
@@ -231,18 +384,30 @@ class Stack:
         self.home.env_file.chmod(0o600)  # it carries the alerts admin token
 
     def down(self) -> list[str]:
-        """Stop every part `up` recorded, services first; return the names stopped."""
-        state = self._state()
+        """Stop the supervisor (so that nothing is brought back), then every part the stack
+        recorded, services first; return the names stopped."""
         stopped: list[str] = []
-        for name in ("prometheus", *SERVICES, "smtp", "kafka", "postgres"):
-            part = state.parts.get(name)
-            if part is None:
-                continue
-            if stop(part.pid, part.marker, sig=part.stop_signal, timeout=60):
-                stopped.append(name)
-                self.say(f"stopped {name} (pid {part.pid})")
-        # The records stay: `status` shows them stopped, and the next `up` reuses Kafka's ports.
-        state.save(self.home.state_file)
+        state = self._state()
+        part = state.parts.get(SUPERVISOR)
+        # it finishes the repair it is in (holding the lock), then exits
+        if (
+            part is not None
+            and (pid := self.locate(SUPERVISOR, part)) is not None
+            and stop(pid, part.marker, timeout=90)
+        ):
+            stopped.append(SUPERVISOR)
+            self.say(f"stopped {SUPERVISOR} (pid {pid})")
+        with self._locked():
+            state = self._state()
+            for name in ("prometheus", *SERVICES, "smtp", "kafka", "postgres"):
+                part = state.parts.get(name)
+                if part is None or (pid := self.locate(name, part)) is None:
+                    continue
+                if stop(pid, part.marker, sig=part.stop_signal, timeout=60):
+                    stopped.append(name)
+                    self.say(f"stopped {name} (pid {pid})")
+            # The records stay: `status` shows them stopped, the next `up` reuses their ports.
+            state.save(self.home.state_file)
         return stopped
 
     def clean(self) -> None:
@@ -252,18 +417,24 @@ class Stack:
         shutil.rmtree(self.home.root, ignore_errors=True)
         self.say(f"removed {self.home.root}")
 
-    def status(self) -> list[tuple[str, str, int | None, int | None, str]]:
-        """(part, state, port, pid, log) for every part of the stack."""
+    def status(self) -> list[StatusRow]:
+        """Every part of the stack: running or not, its port, pid, log and restarts."""
         state = self._state()
-        rows: list[tuple[str, str, int | None, int | None, str]] = []
-        for name in (*INFRA, *SERVICES, "prometheus"):
+        rows: list[StatusRow] = []
+        for name in (SUPERVISOR, *SUPERVISED):
             part = state.parts.get(name)
             if part is None:
-                rows.append((name, "not started", None, None, ""))
-            elif is_alive(part.pid, part.marker):
-                rows.append((name, "running", part.port, part.pid, part.log))
-            else:
-                rows.append((name, "stopped", part.port, None, part.log))
+                rows.append(StatusRow(name, "not started", None, None, ""))
+                continue
+            pid = self.locate(name, part)
+            port = part.port or None
+            if name == "postgres" and (found := postgres.running(self.home.postgres)) is not None:
+                port = found[1]
+            last = f"{part.last_restart} {part.last_reason}".strip()
+            rows.append(
+                StatusRow(name, "running" if pid else "stopped", port, pid, part.log,
+                          part.restarts, last)
+            )  # fmt: skip
         return rows
 
     @contextmanager
@@ -272,6 +443,15 @@ class Stack:
         self.say(f"{what} ...")
         yield
         self.say(f"{what}: ready in {time.monotonic() - started:.1f}s")
+
+
+def service_addresses(ports: dict[str, int]) -> dict[str, str]:
+    """IPRWATCH_<NAME>_PORT and _URL of each service, as the services read them."""
+    env: dict[str, str] = {}
+    for name, port in ports.items():
+        env[f"IPRWATCH_{name.upper()}_PORT"] = str(port)
+        env[f"IPRWATCH_{name.upper()}_URL"] = f"http://{LOOPBACK}:{port}"
+    return env
 
 
 def provision_ingest_tokens(home: StackHome, env: dict[str, str]) -> dict[str, str]:

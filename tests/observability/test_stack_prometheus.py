@@ -13,7 +13,7 @@ from iprwatch.stack import prometheus
 from iprwatch.stack.home import StackHome
 from iprwatch.stack.processes import LOOPBACK, free_port, is_alive
 from iprwatch.stack.stack import Stack
-from iprwatch.stack.state import StackState
+from iprwatch.stack.state import Part, StackState
 
 pytestmark = pytest.mark.integration
 
@@ -58,6 +58,23 @@ def test_stack_prometheus_scrapes_the_service_ports_and_stops_with_the_stack(
         assert said[-1] == f"prometheus   already running on port {part.port} (pid {part.pid})"
         rows = {row[0]: row for row in stack.status()}
         assert rows["prometheus"][1:4] == ("running", part.port, part.pid)
+
+        # a service that had to move: the targets follow it, Prometheus reloads
+        for job, port in ports.items():
+            state.parts[job] = Part(job, 0, port, "-", "")
+        assert not prometheus.sync_targets(home, state)  # nothing changed
+        moved = free_port(taken=set(ports.values()) | {part.port})
+        state.parts["indicators"].port = moved
+        assert prometheus.sync_targets(home, state)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            active = httpx.get(f"{base}/api/v1/targets").json()["data"]["activeTargets"]
+            now = {t["labels"]["job"]: t["labels"]["instance"] for t in active}
+            if now.get("indicators") == f"{LOOPBACK}:{moved}" and len(now) == 3:
+                break
+            time.sleep(0.5)
+        assert now == {**{job: f"{LOOPBACK}:{port}" for job, port in ports.items()},
+                       "indicators": f"{LOOPBACK}:{moved}"}  # fmt: skip
     finally:
         stopped = stack.down()
     assert stopped == ["prometheus"]
