@@ -394,17 +394,17 @@ def load_plan(path: Path | str) -> Plan:
 # --- the file's shape -------------------------------------------------------------------------
 
 
+def _year_keys(value: object) -> object:
+    """An unquoted YAML key 2022 is an int: read it as the period "2022"."""
+    if isinstance(value, dict):
+        return {str(k) if type(k) is int else k: v for k, v in value.items()}
+    return value
+
+
 class _Series(_Frozen):
-    values: dict[PeriodKey, Amount]
+    values: Annotated[dict[PeriodKey, Amount], BeforeValidator(_year_keys)]
     source: Text
     note: str | None = None
-
-    @field_validator("values", mode="before")
-    @classmethod
-    def _year_keys(cls, value: object) -> object:
-        if isinstance(value, dict):  # an unquoted YAML key 2022 is an int
-            return {str(k) if type(k) is int else k: v for k, v in value.items()}
-        return value
 
 
 class _PlanHeader(_Frozen):
@@ -429,16 +429,9 @@ class _IndicatorEntry(_Frozen):
     baseline: Figure | None = None
     target: Figure | None = None
     national_reference: NationalReference | None = None
-    milestones: dict[PeriodKey, Figure] = {}
+    milestones: Annotated[dict[PeriodKey, Figure], BeforeValidator(_year_keys)] = {}
     actuals: _Series | None = None
     in_year: _Series | None = None
-
-    @field_validator("milestones", mode="before")
-    @classmethod
-    def _milestone_keys(cls, value: object) -> object:
-        if isinstance(value, dict):  # an unquoted YAML key 2023 is an int
-            return {str(k) if type(k) is int else k: v for k, v in value.items()}
-        return value
 
     def to_indicator(self, key: str) -> Indicator:
         actuals, in_year = self.actuals, self.in_year
