@@ -178,7 +178,12 @@ class AlertStore:
             )
 
     async def alerts(
-        self, state: str | None, district: str | None, indicator: str | None
+        self,
+        state: str | None,
+        district: str | None,
+        indicator: str | None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[asyncpg.Record]:
         query = "SELECT * FROM alerts WHERE true"
         args: list[Any] = []
@@ -191,7 +196,9 @@ class AlertStore:
             if value:
                 args.append(value)
                 query += f" AND {column} = ${len(args)}"
-        return list(await self.pool.fetch(query + " ORDER BY district, indicator", *args))
+        args += [limit, offset]
+        query += f" ORDER BY district, indicator LIMIT ${len(args) - 1} OFFSET ${len(args)}"
+        return list(await self.pool.fetch(query, *args))
 
     async def notified_recipients(
         self, district: str, indicator: str, epoch: int
@@ -304,13 +311,14 @@ class AlertStore:
         )
         return int(result.split()[-1])
 
-    async def send_log(self, limit: int = 500) -> list[asyncpg.Record]:
+    async def send_log(self, limit: int = 500, offset: int = 0) -> list[asyncpg.Record]:
         return list(
             await self.pool.fetch(
                 "SELECT message_id, channel, recipient, subject, items, status, attempts,"
-                " last_error, created_at, sent_at FROM send_log ORDER BY created_at DESC"
-                " LIMIT $1",
+                " last_error, created_at, sent_at FROM send_log"
+                " ORDER BY created_at DESC, message_id LIMIT $1 OFFSET $2",
                 limit,
+                offset,
             )
         )
 
@@ -329,13 +337,19 @@ class AlertStore:
         )
 
     async def expire_silence(self, silence_id: str, now: datetime) -> bool:
+        """End an active or pending silence now; False if there is none such."""
         result = await self.pool.execute(
-            "UPDATE silences SET ends_at = LEAST(ends_at, $2) WHERE id = $1", silence_id, now
+            "UPDATE silences SET ends_at = $2, starts_at = LEAST(starts_at, $2)"
+            " WHERE id = $1 AND ends_at > $2",
+            silence_id,
+            now,
         )
         return bool(result != "UPDATE 0")
 
-    async def silences(self) -> list[Silence]:
-        rows = await self.pool.fetch("SELECT * FROM silences ORDER BY created_at")
+    async def silences(self, limit: int | None = None, offset: int = 0) -> list[Silence]:
+        rows = await self.pool.fetch(
+            "SELECT * FROM silences ORDER BY created_at, id LIMIT $1 OFFSET $2", limit, offset
+        )
         return [
             Silence(
                 r["id"],
