@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS silences (
     id text PRIMARY KEY, matchers jsonb NOT NULL, starts_at timestamptz NOT NULL,
     ends_at timestamptz NOT NULL, created_by text NOT NULL, comment text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now());
+ALTER TABLE silences ADD COLUMN IF NOT EXISTS expired_at timestamptz;
 """
 
 _ALERT_FIELDS = (
@@ -337,10 +338,11 @@ class AlertStore:
         )
 
     async def expire_silence(self, silence_id: str, now: datetime) -> bool:
-        """End an active or pending silence now; False if there is none such."""
+        """End a silence now (if it has not ended yet); False if there is no such silence or
+        it was expired by an earlier request: expiring is done once."""
         result = await self.pool.execute(
-            "UPDATE silences SET ends_at = $2, starts_at = LEAST(starts_at, $2)"
-            " WHERE id = $1 AND ends_at > $2",
+            "UPDATE silences SET ends_at = LEAST(ends_at, $2), starts_at = LEAST(starts_at, $2),"
+            " expired_at = $2 WHERE id = $1 AND expired_at IS NULL",
             silence_id,
             now,
         )

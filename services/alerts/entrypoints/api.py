@@ -35,10 +35,11 @@ from shared.read_access import ReadAccess
 MAX_SILENCE = timedelta(days=730)
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 MAX_UTC_OFFSET = timedelta(hours=14)  # the widest offset in use (Kiribati)
-# No control character (C0, DEL, C1) and no lone surrogate: PostgreSQL and mail cannot hold them.
-PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f\ud800-\udfff]*$"
+# No control character (C0, DEL, C1): PostgreSQL cannot hold a NUL, mail headers no line break.
+PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
 # The same, but a comment may have tabs and line breaks.
-PRINTABLE_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]*$"
+PRINTABLE_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 DISTRICT = r"^[0-9]{6}$"
 INDICATOR = r"^[a-z][a-z0-9_]{0,63}$"
@@ -60,6 +61,14 @@ def _sane_time(moment: datetime) -> datetime:
     return moment
 
 
+def _whole_characters(text: str) -> str:
+    """JSON may escape half of a UTF-16 pair (\\ud800): no UTF-8 text can hold it."""
+    if _LONE_SURROGATE.search(text):
+        raise ValueError("the text holds a lone UTF-16 surrogate (half a character)")
+    return text
+
+
+Text = Annotated[str, AfterValidator(_whole_characters)]
 Time = Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_sane_time)]
 
 
@@ -77,7 +86,7 @@ class MatcherIn(BaseModel):
     name: Literal["district", "indicator", "severity"]
     # Always a valid regular expression (so an isRegex matcher can never fail later); a
     # literal value (a district code, an indicator key, a severity) always is one.
-    value: str = Field(min_length=1, max_length=200, pattern=PRINTABLE,
+    value: Text = Field(min_length=1, max_length=200, pattern=PRINTABLE,
                        json_schema_extra={"format": "regex"})  # fmt: skip
     isRegex: StrictBool = False  # noqa: N815 - Alertmanager's field names
     isEqual: StrictBool = True  # noqa: N815
@@ -91,8 +100,8 @@ class SilenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
     matchers: list[MatcherIn] = Field(min_length=1, max_length=16)
-    createdBy: str = Field(min_length=1, max_length=100, pattern=PRINTABLE)  # noqa: N815
-    comment: str = Field(min_length=1, max_length=2000, pattern=PRINTABLE_LINES)
+    createdBy: Text = Field(min_length=1, max_length=100, pattern=PRINTABLE)  # noqa: N815
+    comment: Text = Field(min_length=1, max_length=2000, pattern=PRINTABLE_LINES)
     startsAt: Time | None = None  # noqa: N815
     endsAt: Time | None = None  # noqa: N815
     durationSeconds: float | None = Field(  # noqa: N815
@@ -103,7 +112,10 @@ class SilenceIn(BaseModel):
     def _window(self) -> SilenceIn:
         if (self.endsAt is None) == (self.durationSeconds is None):
             raise ValueError("give exactly one of endsAt and durationSeconds")
-        starts, ends = self.window(datetime.now(UTC))
+        now = datetime.now(UTC)
+        starts, ends = self.window(now)
+        if ends <= now:
+            raise ValueError("endsAt must be in the future")
         if ends <= starts:
             raise ValueError("endsAt must be after startsAt (default: now)")
         if ends - starts > MAX_SILENCE:
@@ -259,7 +271,8 @@ def api_router(read_access: ReadAccess) -> APIRouter:
         reading.insert(0, Security(_read_bearer))
         read_responses[401] = _UNAUTHORISED
 
-    @router.get("/alerts", dependencies=reading, responses=read_responses)
+    @router.get("/alerts", dependencies=reading, responses=read_responses,
+                operation_id="listAlerts")  # fmt: skip
     async def list_alerts(
         request: Request,
         state: Literal["inactive", "pending", "firing", "resolved"] | None = None,
@@ -296,7 +309,8 @@ def api_router(read_access: ReadAccess) -> APIRouter:
             )
         return out
 
-    @router.get("/silences", dependencies=reading, responses=read_responses)
+    @router.get("/silences", dependencies=reading, responses=read_responses,
+                operation_id="listSilences")  # fmt: skip
     async def list_silences(
         request: Request, limit: Annotated[int, _limit(500, 5000)] = 500, offset: Offset = 0
     ) -> list[SilenceOut]:
@@ -305,7 +319,16 @@ def api_router(read_access: ReadAccess) -> APIRouter:
         now = alerts.alerting.clock.now()
         return [_silence_out(s, now) for s in await alerts.store.silences(limit, offset)]
 
-    @router.post("/silences", dependencies=[Depends(_admin)], status_code=201, responses=_ADMIN)
+    made: dict[int | str, dict[str, Any]] = {
+        **_ADMIN,
+        400: {"model": Problem, "description": "the body is not JSON"},
+        201: {"description": "the silence, with its id",
+              "links": {"ExpireSilence": {"operationId": "expireSilence",
+                                          "parameters": {"silence_id": "$response.body#/id"}}}},
+    }  # fmt: skip
+
+    @router.post("/silences", dependencies=[Depends(_admin)], status_code=201, responses=made,
+                 operation_id="addSilence")  # fmt: skip
     async def add_silence(body: SilenceIn, request: Request) -> SilenceOut:
         """Silence the alerts that all matchers match, from `startsAt` (default now) until
         `endsAt` or for `durationSeconds` (exactly one of them; at most 730 days)."""
@@ -324,21 +347,23 @@ def api_router(read_access: ReadAccess) -> APIRouter:
         return _silence_out(silence, now)
 
     not_found: dict[int | str, dict[str, Any]] = {
-        **_ADMIN, 404: {"model": Problem, "description": "no such silence, or already expired"},
+        **_ADMIN, 404: {"model": Problem, "description": "no such silence, or expired before"},
     }  # fmt: skip
 
-    @router.delete("/silences/{silence_id}", dependencies=[Depends(_admin)], responses=not_found)
+    @router.delete("/silences/{silence_id}", dependencies=[Depends(_admin)], responses=not_found,
+                   operation_id="expireSilence")  # fmt: skip
     async def expire_silence(
         silence_id: Annotated[uuid.UUID, Path(description="the id a POST answered")],
         request: Request,
     ) -> Expired:
-        """Expire an active or pending silence now (it stays listed, as expired)."""
+        """Expire a silence now (it stays listed, as expired); once only: then 404."""
         alerts = _alerts(request)
         if not await alerts.store.expire_silence(str(silence_id), alerts.alerting.clock.now()):
-            raise HTTPException(404, f"no active or pending silence {silence_id}")
+            raise HTTPException(404, f"no silence {silence_id} to expire")
         return Expired(id=str(silence_id), state="expired")
 
-    @router.get("/notifications", dependencies=reading, responses=read_responses)
+    @router.get("/notifications", dependencies=reading, responses=read_responses,
+                operation_id="listNotifications")  # fmt: skip
     async def notifications(
         request: Request, limit: Annotated[int, _limit(500, 5000)] = 500, offset: Offset = 0
     ) -> list[NotificationOut]:

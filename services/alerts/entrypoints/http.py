@@ -13,12 +13,13 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 from services.alerts.bootstrap import Alerts, running
 from services.alerts.entrypoints.api import api_router
@@ -86,16 +87,16 @@ def create_app(settings: AlertsSettings, read_access: ReadAccess | None = None) 
 
 
 async def _with_every_allowed_method(request: Request, exc: Exception) -> Response:
-    """A 405 names every method the path has (Starlette names only the first route's)."""
+    """A 405 names every method the OpenAPI document gives the path (Starlette names only
+    the first route's)."""
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type
     if exc.status_code == 405:
+        paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
         methods = sorted(
-            {
-                method
-                for route in request.app.router.routes
-                if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
-                for method in route.methods or ()
-            }
+            method.upper()
+            for template, operations in paths.items()
+            if compile_path(template)[0].match(request.url.path)
+            for method in operations
         )
         exc.headers = {**(exc.headers or {}), "Allow": ", ".join(methods)}
     return await http_exception_handler(request, exc)
