@@ -118,7 +118,7 @@ async def running(
 
     A database or broker that is not there yet is waited for (with backoff, logged).
     """
-    backoff = backoff or Backoff()
+    backoff = backoff or Backoff(maximum=settings.loop_retry_max_seconds)
     plan = load_plan(settings.plan.plan_file)
     recipients = load_recipients(settings.recipients_file)
     store = await when_reachable("PostgreSQL", lambda: _open_store(settings), backoff)
