@@ -71,9 +71,9 @@ async def test_a_stale_message_changes_nothing_and_a_restart_redecides_nothing(
     metrics = AlertMetrics()
     async with running(settings, metrics) as alerts:
 
-        async def consumed() -> bool:
+        async def consumed() -> bool:  # counted before its evaluation ends: wait for both
             stale = metrics.changes.labels("stale")._value.get()
-            return bool(stale == 1.0)
+            return stale == 1.0 and bool(await alerts.store.alerts("firing", None, None))
 
         await eventually(consumed)
         assert metrics.changes.labels("applied")._value.get() == 1.0
