@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+from tenacity import AsyncRetrying, retry_if_exception_type
 
 from services.alerts.adapters.recipients_file import load_recipients
 from services.alerts.adapters.smtp import SmtpSender
@@ -26,8 +29,11 @@ from services.alerts.settings import AlertsSettings
 from shared.kafka import ensure_topics, manual_consumer
 from shared.plan import Plan, load_plan
 from shared.postgres import create_pool
+from shared.supervision import Backoff, Supervisor
+from shared.unavailable import AWAY
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,6 +44,7 @@ class Alerts:
     pool: asyncpg.Pool
     store: AlertStore
     alerting: Alerting
+    supervisor: Supervisor
 
 
 def policy_of(settings: AlertsSettings) -> Policy:
@@ -52,20 +59,76 @@ def policy_of(settings: AlertsSettings) -> Policy:
     )
 
 
+# What "not there yet" looks like at start-up: worth waiting for, not worth exiting over.
+STARTUP_AWAY: tuple[type[BaseException], ...] = (*AWAY, KafkaError)
+
+
+async def when_reachable(what: str, attempt: Callable[[], Awaitable[T]], backoff: Backoff) -> T:
+    """`attempt()` until it succeeds, waiting with backoff while `what` is not there yet."""
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(STARTUP_AWAY),
+        wait=backoff.waits(),
+        before_sleep=lambda state: log.warning(
+            "%s is not reachable yet; retrying in %.1f s",
+            what,
+            state.next_action.sleep if state.next_action else 0.0,
+            extra={
+                "dependency": what,
+                "attempt": state.attempt_number,
+                "error": repr(state.outcome.exception() if state.outcome else None)[:300],
+            },
+        ),  # fmt: skip
+        reraise=True,
+    )
+    async for trying in retrying:
+        with trying:
+            return await attempt()
+    raise AssertionError("unreachable")  # pragma: no cover - tenacity never stops here
+
+
+async def _open_store(settings: AlertsSettings) -> AlertStore:
+    pool = await create_pool(settings.postgres, settings.db_schema)
+    try:
+        store = AlertStore(pool)
+        await store.migrate()
+    except BaseException:
+        await pool.close()
+        raise
+    return store
+
+
+async def _start_consumer(settings: AlertsSettings) -> AIOKafkaConsumer:
+    kafka = settings.kafka
+    await ensure_topics(kafka, [kafka.indicators_topic])
+    consumer = manual_consumer(kafka, settings.consumer_group, "iprwatch-alerts")
+    consumer.subscribe([kafka.indicators_topic])
+    try:
+        await consumer.start()
+    except BaseException:
+        await consumer.stop()
+        raise
+    return consumer
+
+
 @asynccontextmanager
-async def running(settings: AlertsSettings, metrics: AlertMetrics) -> AsyncIterator[Alerts]:
+async def running(
+    settings: AlertsSettings, metrics: AlertMetrics, backoff: Backoff | None = None
+) -> AsyncIterator[Alerts]:
+    """The service connected and its loops running under supervision; stopped on exit.
+
+    A database or broker that is not there yet is waited for (with backoff, logged).
+    """
+    backoff = backoff or Backoff(maximum=settings.loop_retry_max_seconds)
     plan = load_plan(settings.plan.plan_file)
     recipients = load_recipients(settings.recipients_file)
-    pool = await create_pool(settings.postgres, settings.db_schema)
-    store = AlertStore(pool)
-    await store.migrate()
+    store = await when_reachable("PostgreSQL", lambda: _open_store(settings), backoff)
+    pool = store.pool
+    try:
+        consumer = await when_reachable("Kafka", lambda: _start_consumer(settings), backoff)
+    except BaseException:
+        await pool.close()
+        raise
     clock = SystemClock(settings.now.astimezone(SHANGHAI).date() if settings.now else None)
-    unconfirmed = await store.recover_in_flight(clock.now())
-    if unconfirmed:
-        log.warning(
-            "messages interrupted after their end of data: marked unconfirmed, not resent",
-            extra={"count": unconfirmed},
-        )
     policy = policy_of(settings)
     alerting = Alerting(store, plan, recipients, policy, clock, metrics)
     dispatcher = Dispatcher(
@@ -78,28 +141,16 @@ async def running(settings: AlertsSettings, metrics: AlertMetrics) -> AsyncItera
         WebhookSender(settings.webhook_timeout_seconds),
         settings.smtp.sender,
     )
-    kafka = settings.kafka
-    await ensure_topics(kafka, [kafka.indicators_topic])
-    consumer = manual_consumer(kafka, settings.consumer_group, "iprwatch-alerts")
-    consumer.subscribe([kafka.indicators_topic])
-    await consumer.start()
+    supervisor = Supervisor(metrics.registry, backoff)
     stopping = asyncio.Event()
-    tasks = [
-        asyncio.create_task(consume_forever(consumer, alerting, stopping)),
-        asyncio.create_task(
-            evaluate_forever(alerting, settings.evaluation_interval_seconds, stopping)
-        ),
-        asyncio.create_task(
-            dispatch_forever(dispatcher, settings.dispatch_interval_seconds, stopping)
-        ),
-    ]
+    every, pace = settings.evaluation_interval_seconds, settings.dispatch_interval_seconds
+    supervisor.start("consumer", lambda: consume_forever(consumer, alerting, stopping), stopping)
+    supervisor.start("evaluation", lambda: evaluate_forever(alerting, every, stopping), stopping)
+    supervisor.start("dispatch", lambda: dispatch_forever(dispatcher, pace, stopping), stopping)
     try:
-        yield Alerts(settings, plan, consumer, pool, store, alerting)
+        yield Alerts(settings, plan, consumer, pool, store, alerting, supervisor)
     finally:
         stopping.set()  # the loops finish what they are doing: a mail in flight completes
-        await asyncio.wait(tasks, timeout=settings.smtp.timeout_seconds * 3 + 5)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await supervisor.stop(timeout=settings.smtp.timeout_seconds * 3 + 5)
         await consumer.stop()
         await pool.close()

@@ -7,6 +7,7 @@ server's acceptance. See docs/alerts.md for what this guarantees.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import defaultdict
@@ -88,9 +89,12 @@ class Dispatcher:
             made += 1 if items else 0
         return made
 
-    async def send_due(self) -> int:
+    async def send_due(self, stopping: asyncio.Event | None = None) -> int:
+        """Deliver the messages due; with `stopping` set, stop between two messages."""
         sent = 0
         for row in await self.store.due_messages(self.clock.now()):
+            if stopping is not None and stopping.is_set():
+                break
             mid, channel = row["message_id"], row["channel"]
 
             async def transmitting(mid: str = mid) -> None:

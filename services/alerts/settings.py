@@ -39,6 +39,10 @@ class AlertsSettings(BaseSettings):
     retry_max_seconds: float = Field(default=600.0, gt=0)
     forecast_window_months: int = Field(default=24, ge=3)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A background loop that failed (database or broker away) is restarted after 0.5 s, then
+    # waits twice as long each time, at most this long: the service is ready again within
+    # about this many seconds after its database comes back.
+    loop_retry_max_seconds: float = Field(default=5.0, ge=0.5, le=300)
     # CA bundle that signs the SMTP server's certificate (STARTTLS or implicit TLS) when it is
     # not one of the system's CAs, e.g. a ministry's private CA; unset: the system's CAs.
     smtp_ca_file: Path | None = None

@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS silences (
     id text PRIMARY KEY, matchers jsonb NOT NULL, starts_at timestamptz NOT NULL,
     ends_at timestamptz NOT NULL, created_by text NOT NULL, comment text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now());
+ALTER TABLE silences ADD COLUMN IF NOT EXISTS expired_at timestamptz;
 """
 
 _ALERT_FIELDS = (
@@ -178,7 +179,12 @@ class AlertStore:
             )
 
     async def alerts(
-        self, state: str | None, district: str | None, indicator: str | None
+        self,
+        state: str | None,
+        district: str | None,
+        indicator: str | None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[asyncpg.Record]:
         query = "SELECT * FROM alerts WHERE true"
         args: list[Any] = []
@@ -191,7 +197,9 @@ class AlertStore:
             if value:
                 args.append(value)
                 query += f" AND {column} = ${len(args)}"
-        return list(await self.pool.fetch(query + " ORDER BY district, indicator", *args))
+        args += [limit, offset]
+        query += f" ORDER BY district, indicator LIMIT ${len(args) - 1} OFFSET ${len(args)}"
+        return list(await self.pool.fetch(query, *args))
 
     async def notified_recipients(
         self, district: str, indicator: str, epoch: int
@@ -304,13 +312,14 @@ class AlertStore:
         )
         return int(result.split()[-1])
 
-    async def send_log(self, limit: int = 500) -> list[asyncpg.Record]:
+    async def send_log(self, limit: int = 500, offset: int = 0) -> list[asyncpg.Record]:
         return list(
             await self.pool.fetch(
                 "SELECT message_id, channel, recipient, subject, items, status, attempts,"
-                " last_error, created_at, sent_at FROM send_log ORDER BY created_at DESC"
-                " LIMIT $1",
+                " last_error, created_at, sent_at FROM send_log"
+                " ORDER BY created_at DESC, message_id LIMIT $1 OFFSET $2",
                 limit,
+                offset,
             )
         )
 
@@ -329,13 +338,20 @@ class AlertStore:
         )
 
     async def expire_silence(self, silence_id: str, now: datetime) -> bool:
+        """End a silence now (if it has not ended yet); False if there is no such silence or
+        it was expired by an earlier request: expiring is done once."""
         result = await self.pool.execute(
-            "UPDATE silences SET ends_at = LEAST(ends_at, $2) WHERE id = $1", silence_id, now
+            "UPDATE silences SET ends_at = LEAST(ends_at, $2), starts_at = LEAST(starts_at, $2),"
+            " expired_at = $2 WHERE id = $1 AND expired_at IS NULL",
+            silence_id,
+            now,
         )
         return bool(result != "UPDATE 0")
 
-    async def silences(self) -> list[Silence]:
-        rows = await self.pool.fetch("SELECT * FROM silences ORDER BY created_at")
+    async def silences(self, limit: int | None = None, offset: int = 0) -> list[Silence]:
+        rows = await self.pool.fetch(
+            "SELECT * FROM silences ORDER BY created_at, id LIMIT $1 OFFSET $2", limit, offset
+        )
         return [
             Silence(
                 r["id"],

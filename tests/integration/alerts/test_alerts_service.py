@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -70,9 +71,9 @@ async def test_a_stale_message_changes_nothing_and_a_restart_redecides_nothing(
     metrics = AlertMetrics()
     async with running(settings, metrics) as alerts:
 
-        async def consumed() -> bool:
+        async def consumed() -> bool:  # counted before its evaluation ends: wait for both
             stale = metrics.changes.labels("stale")._value.get()
-            return bool(stale == 1.0)
+            return stale == 1.0 and bool(await alerts.store.alerts("firing", None, None))
 
         await eventually(consumed)
         assert metrics.changes.labels("applied")._value.get() == 1.0
@@ -144,8 +145,24 @@ async def test_the_api_filters_alerts_and_manages_silences(settings: AlertsSetti
             assert gone.json() == {"id": made["id"], "state": "expired"}
             listed = (await client.get("/v1/silences")).json()
             assert listed[0]["status"]["state"] == "expired"
-            missing = await client.delete("/v1/silences/nope", headers=auth)
+            again = await client.delete(f"/v1/silences/{made['id']}", headers=auth)
+            assert again.status_code == 404  # expired once
+            missing = await client.delete(f"/v1/silences/{uuid.uuid4()}", headers=auth)
             assert missing.status_code == 404
+            malformed = await client.delete("/v1/silences/nope", headers=auth)
+            assert malformed.status_code == 422  # ids are UUIDs
+            huge = await client.post(
+                "/v1/silences", json={**body, "durationSeconds": 1e12}, headers=auth
+            )
+            assert huge.status_code == 422
+            nul = await client.post("/v1/silences", json={**body, "comment": "a\u0000b"},
+                                    headers=auth)  # fmt: skip
+            assert nul.status_code == 422
+            far = await client.post("/v1/silences", headers=auth, json={
+                **{k: v for k, v in body.items() if k != "durationSeconds"},
+                "endsAt": "9999-12-31T23:59:59-23:59"})  # fmt: skip
+            assert far.status_code == 422
+            assert len((await client.get("/v1/silences")).json()) == 1
 
 
 async def test_a_firing_alert_is_told_again_after_the_repeat_interval_in_its_thread(
