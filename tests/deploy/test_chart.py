@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import tempfile
 from collections import Counter
 from functools import cache
 from pathlib import Path
@@ -63,27 +64,42 @@ def documents(manifests: str) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(manifests) if doc]
 
 
-def kubeconform(manifests: str) -> tuple[int, list[dict[str, Any]]]:
-    """kubeconform's exit code and its result per resource (valid ones included)."""
+def kubeconform(manifests: dict[str, str]) -> tuple[int, list[dict[str, Any]]]:
+    """kubeconform's exit code and its result per resource (valid ones included), for files
+    named by the keys; one run, so each schema is compiled once."""
     t = tools()
     kubernetes = t["kubernetes_schemas"] + "/{{ .ResourceKind }}{{ .KindSuffix }}.json"
     crds = t["crd_schemas"] + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
-    command = [t["kubeconform"], "-strict", "-summary", "-output", "json", "-verbose",
-               "-kubernetes-version", KUBERNETES_VERSION,
-               "-schema-location", kubernetes, "-schema-location", crds, "-"]  # fmt: skip
-    done = subprocess.run(  # noqa: S603
-        command, input=manifests, capture_output=True, text=True, check=False
-    )
+    with tempfile.TemporaryDirectory() as folder:
+        files = []
+        for name, text in manifests.items():
+            (Path(folder) / f"{name}.yaml").write_text(text)
+            files.append(str(Path(folder) / f"{name}.yaml"))
+        command = [t["kubeconform"], "-strict", "-summary", "-output", "json", "-verbose",
+                   "-kubernetes-version", KUBERNETES_VERSION,
+                   "-schema-location", kubernetes, "-schema-location", crds, *files]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     report = json.loads(done.stdout)
+    for result in report["resources"]:
+        result["filename"] = Path(result["filename"]).stem
     return done.returncode, report["resources"]
 
 
-def assert_valid(manifests: str) -> list[dict[str, Any]]:
+@cache
+def rendered() -> dict[str, list[dict[str, Any]]]:
+    """The default, production and existing-Kafka/PostgreSQL renders, each object validated."""
+    manifests = {
+        "default": render(),
+        "production": render("-f", str(PRODUCTION)),
+        "existing": render(*EXISTING),
+    }
     code, results = kubeconform(manifests)
     bad = [r for r in results if r["status"] != "statusValid"]
     assert code == 0 and not bad, json.dumps(bad, indent=1, ensure_ascii=False)
-    assert len(results) == len(documents(manifests))
-    return documents(manifests)
+    docs = {name: documents(text) for name, text in manifests.items()}
+    checked = Counter(r["filename"] for r in results)
+    assert checked == {name: len(found) for name, found in docs.items()}
+    return docs
 
 
 def kinds(docs: list[dict[str, Any]]) -> Counter[str]:
@@ -97,12 +113,12 @@ def one(docs: list[dict[str, Any]], kind: str, suffix: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def default_docs() -> list[dict[str, Any]]:
-    return assert_valid(render())
+    return rendered()["default"]
 
 
 @pytest.fixture(scope="module")
 def production_docs() -> list[dict[str, Any]]:
-    return assert_valid(render("-f", str(PRODUCTION)))
+    return rendered()["production"]
 
 
 def test_helm_lint_passes_for_default_and_production_values() -> None:
@@ -187,7 +203,7 @@ def test_network_policies_admit_registries_to_ingest_and_the_office_to_the_read_
 
 
 def test_existing_kafka_and_postgresql_render_without_operators() -> None:
-    docs = assert_valid(render(*EXISTING))
+    docs = rendered()["existing"]
     assert not {"Kafka", "KafkaNodePool", "KafkaTopic", "Cluster"} & set(kinds(docs))
     env = {e["name"]: e for e in one(docs, "Deployment", "indicators")["spec"]["template"]["spec"]
            ["containers"][0]["env"]}  # fmt: skip
@@ -268,7 +284,7 @@ metadata: {name: x}
 
 @pytest.mark.parametrize("case", list(BROKEN))
 def test_kubeconform_rejects_a_broken_manifest(case: str) -> None:
-    code, results = kubeconform(BROKEN[case])
+    code, results = kubeconform({case.replace(" ", "-"): BROKEN[case]})
     assert code == 1
     assert [r["status"] for r in results] in (["statusInvalid"], ["statusError"])
 
