@@ -373,3 +373,42 @@ def test_the_install_script_is_a_no_op_the_second_time() -> None:
     done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
     assert json.loads(done.stdout) == first
     assert "go install" not in done.stderr
+
+
+def test_recipients_plan_and_smtp_ca_are_mounted_where_the_settings_point(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    recipients = {"city": [{"email": "ipr-office@cq.example", "name": "规划处"}], "webhooks": []}
+    docs = documents(render(
+        "--set-json", f"alerts.recipients={json.dumps(recipients)}",
+        "--set", "plan.existingConfigMap=sichuan-plan",
+        "--set", "alerts.smtpCaConfigMap=ministry-ca",
+        "--set", "secrets.alertsAdminToken=admin-secret",
+    ))  # fmt: skip
+    pod = one(docs, "Deployment", "alerts")["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert mounts == {
+        "tmp": "/tmp",  # noqa: S108
+        "plan": "/etc/iprwatch/plan",
+        "recipients": "/etc/iprwatch/alerts",
+        "smtp-ca": "/etc/iprwatch/smtp-ca",
+    }
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["plan"]["configMap"] == {"name": "sichuan-plan"}
+    assert volumes["recipients"]["secret"]["secretName"] == "iprwatch-secrets"
+    secret = one(docs, "Secret", "secrets")["stringData"]
+    assert yaml.safe_load(secret["recipients.yaml"]) == recipients
+    assert secret["alerts-admin-token"] == "admin-secret"
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["IPRWATCH_PLAN_FILE"] == "/etc/iprwatch/plan/plan.yaml"
+    assert env["IPRWATCH_ALERTS_RECIPIENTS_FILE"] == "/etc/iprwatch/alerts/recipients.yaml"
+    assert env["IPRWATCH_ALERTS_SMTP_CA_FILE"] == "/etc/iprwatch/smtp-ca/ca.crt"
+    for key in list(os.environ):
+        if key.startswith("IPRWATCH_"):
+            monkeypatch.delenv(key)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value or "from-a-secret")
+    settings: Any = SETTINGS["alerts"]()
+    assert str(settings.recipients_file) == "/etc/iprwatch/alerts/recipients.yaml"
+    assert str(settings.plan.plan_file) == "/etc/iprwatch/plan/plan.yaml"
