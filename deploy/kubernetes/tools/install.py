@@ -16,7 +16,9 @@ What it fetches, and from where (each pinned; nothing comes from GitHub directly
   `github.com/prometheus-operator/prometheus-operator` v0.85.0,
   `example/prometheus-operator-crd/*.yaml`
 - Strimzi `Kafka`, `KafkaNodePool`, `KafkaTopic`: `strimzi-schemas/` beside this file (its
-  README says why: no registry serves Strimzi's CRDs)
+  README says why: no registry serves Strimzi's CRDs); their property names are checked
+  against Strimzi's model classes in `io.strimzi:api` 0.48.0 from Maven Central
+  (`install.py strimzi-api-jar`, used by tests/deploy/test_strimzi_schemas.py)
 
 The CRDs' `openAPIV3Schema` are turned into kubeconform's JSON schemas by `crd2jsonschema.py`.
 Everything lands in `$IPRWATCH_TOOLS` (default `~/.cache/iprwatch/tools`); a second run finds it
@@ -53,6 +55,9 @@ PROMETHEUS_OPERATOR_CRDS = (
     "example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml",
 )
 STRIMZI_SCHEMAS = HERE / "strimzi-schemas"
+# The Strimzi model classes the hand-written schemas are checked against (tests/deploy).
+STRIMZI_API = "io.strimzi:api:0.48.0"
+MAVEN_DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
 
 def tools_dir() -> Path:
@@ -167,6 +172,19 @@ def _crd_schemas(root: Path) -> Path:
     return target
 
 
+def strimzi_api_jar() -> Path:
+    """Strimzi's API model jar from Maven Central (needs `mvn`), kept in the tools folder."""
+    downloads = tools_dir() / "downloads"
+    _, artifact, version = STRIMZI_API.split(":")
+    jar = downloads / f"{artifact}-{version}.jar"
+    if not jar.exists():
+        _say(f"{STRIMZI_API} from Maven Central")
+        command = ["mvn", "-q", "-B", f"{MAVEN_DEPENDENCY_PLUGIN}:copy",
+                   f"-Dartifact={STRIMZI_API}", f"-DoutputDirectory={downloads}"]  # fmt: skip
+        subprocess.run(command, check=True, cwd=tools_dir(), stdout=sys.stderr)  # noqa: S603
+    return jar
+
+
 def install() -> dict[str, str]:
     root = tools_dir()
     root.mkdir(parents=True, exist_ok=True)
@@ -179,4 +197,7 @@ def install() -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    sys.stdout.write(json.dumps(install(), indent=2) + "\n")
+    if sys.argv[1:] == ["strimzi-api-jar"]:
+        sys.stdout.write(f"{strimzi_api_jar()}\n")
+    else:
+        sys.stdout.write(json.dumps(install(), indent=2) + "\n")
