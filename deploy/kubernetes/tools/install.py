@@ -27,6 +27,7 @@ there and returns at once. Needs `go` (1.24 or newer) on PATH or in /usr/local/g
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -175,6 +176,7 @@ def _crd_schemas(root: Path) -> Path:
 def strimzi_api_jar() -> Path:
     """Strimzi's API model jar from Maven Central (needs `mvn`), kept in the tools folder."""
     downloads = tools_dir() / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
     _, artifact, version = STRIMZI_API.split(":")
     jar = downloads / f"{artifact}-{version}.jar"
     if not jar.exists():
@@ -188,12 +190,14 @@ def strimzi_api_jar() -> Path:
 def install() -> dict[str, str]:
     root = tools_dir()
     root.mkdir(parents=True, exist_ok=True)
-    return {
-        "helm": str(_go_binary(root, *HELM)),
-        "kubeconform": str(_go_binary(root, *KUBECONFORM)),
-        "kubernetes_schemas": str(_kubernetes_schemas(root)),
-        "crd_schemas": str(_crd_schemas(root)),
-    }
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two test sessions at once install once
+        return {
+            "helm": str(_go_binary(root, *HELM)),
+            "kubeconform": str(_go_binary(root, *KUBECONFORM)),
+            "kubernetes_schemas": str(_kubernetes_schemas(root)),
+            "crd_schemas": str(_crd_schemas(root)),
+        }
 
 
 if __name__ == "__main__":
