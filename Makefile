@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status test lint unit chaos bench clean demo
+.PHONY: help setup up down status test lint unit chaos bench clean demo chart
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-8s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ unit: $(STAMP) ## The unit tests only (no broker, no database)
 
 clean: $(STAMP) ## Stop the stack and delete all its data (.iprwatch/ and the PostgreSQL cluster)
 	$(BIN)/iprwatch stack clean
+
+chart: $(STAMP) ## Check the Helm chart: helm lint, helm template, kubeconform (part of `make test`)
+	$(BIN)/pytest tests/deploy
 
 chaos: $(STAMP) ## The long crash tests (SIGKILLs under load, restarts), outside `make test`
 	$(BIN)/pytest -m slow -v
