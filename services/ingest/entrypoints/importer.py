@@ -67,7 +67,7 @@ from services.ingest.domain.mapping import (
 )
 from services.ingest.domain.rows import Row, csv_rows, ndjson_rows
 from services.ingest.domain.validation import InvalidEvents, validate_events
-from shared.ingest_client import IngestClient, IngestUnavailable
+from shared.ingest_client import IngestClient, IngestUnavailable, Sleep
 from shared.plan import Plan, PlanError, default_plan_path, load_plan
 
 MAX_BATCH = 10_000
@@ -127,8 +127,9 @@ class Sender:
 
     def __init__(
         self, client: IngestClient | None, plan: Plan, summary: Summary, rejected: TextIO,
-        rate: float | None,
+        rate: float | None, sleep: Sleep = asyncio.sleep,
     ) -> None:  # fmt: skip
+        self.sleep = sleep
         self.client = client
         self.codes = plan.district_codes
         self.summary = summary
@@ -184,7 +185,7 @@ class Sender:
         if self.rate:
             ahead = self.started + self.sent / self.rate - time.monotonic()
             if ahead > 0:
-                await asyncio.sleep(ahead)
+                await self.sleep(ahead)
         self.sent += events
 
     def _drop_refused(self, items: list[Pending], errors: list[Any], status: int) -> list[Pending]:
