@@ -127,6 +127,21 @@ class RevenueReported(EventData):
     amount_cny: Annotated[float, Field(ge=0, lt=1e13)]
 
 
+class StatisticReported(EventData):
+    """An official figure of a `reported` indicator for a division and a period.
+
+    `indicator` is a plain snake_case key (plans declare no `reported` kind yet, so the
+    contract cannot check it against one); `period` is a year `YYYY` or a month `YYYY-MM`.
+    """
+
+    needs_subject: ClassVar[bool] = False
+
+    indicator: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+    period: Annotated[str, StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2]))?$")]
+    value: Annotated[float, Field(allow_inf_nan=False)]
+    document: Annotated[str, StringConstraints(max_length=256)] | None = None
+
+
 DATA_MODELS: Mapping[str, type[EventData]] = {
     f"{TYPE_PREFIX}patent.invention.granted": InventionGranted,
     f"{TYPE_PREFIX}patent.invention.lapsed": InventionLapsed,
@@ -142,6 +157,7 @@ DATA_MODELS: Mapping[str, type[EventData]] = {
     f"{TYPE_PREFIX}copyright.work.registered": WorkCopyrightRegistered,
     f"{TYPE_PREFIX}finance.pledge.registered": PledgeRegistered,
     f"{TYPE_PREFIX}service.revenue.reported": RevenueReported,
+    f"{TYPE_PREFIX}statistic.reported": StatisticReported,
 }
 EVENT_TYPES: tuple[str, ...] = tuple(DATA_MODELS)
 
@@ -268,6 +284,10 @@ _EXAMPLE_DATA: Mapping[str, tuple[str | None, dict[str, Any]]] = {
                                                      "amount_cny": 25000000.0}),
     "service.revenue.reported": (None, {"district": "500103", "year": 2023,
                                         "amount_cny": 1250000.0}),
+    "statistic.reported": (None, {"district": "500112",
+                                  "indicator": "patent_intensive_industries_gdp_share",
+                                  "period": "2022", "value": 12.5,
+                                  "document": "重庆市知识产权局 2022 年统计公报"}),
 }  # fmt: skip
 
 

@@ -1,8 +1,9 @@
 """Sending events to ingest as a registry system would: batches, a token, retries, a rate.
 
-A batch answered 503 (Kafka unreachable) or 429 is sent again after its `Retry-After`; a
-connection error or a timeout after a growing pause. Resending is safe: ingest's consumers
-drop an event whose (source, id) they already have. A rejected token or an invalid event stops
+The HTTP part is `shared.ingest_client.IngestClient`, the same client `iprwatch import` uses:
+a batch answered 429 or 503 is sent again after its `Retry-After` (seconds or an HTTP-date), a
+connection error, a timeout or another 5xx after a growing pause. Resending is safe: the fold
+drops an event whose (source, id) it already has. A rejected token or an invalid event stops
 the run with the server's explanation.
 """
 
@@ -13,15 +14,16 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from shared.ingest_client import BATCH_CONTENT_TYPE, IngestClient, IngestUnavailable, retry_after
+
+__all__ = ["BATCH_CONTENT_TYPE", "SendError", "SendOptions", "SendReport", "retry_after", "send"]
 from iprwatch.stack.home import StackHome
 
-BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
 TOKEN_ENV = "IPRWATCH_TOKEN"  # noqa: S105 - a variable name
 TOKEN_FILE = "simulator.token"  # noqa: S105 - a file name
 DEFAULT_INGEST_URL = "http://127.0.0.1:8001"
@@ -75,20 +77,6 @@ def ingest_url(explicit: str | None = None) -> str:
     return (explicit or os.environ.get("IPRWATCH_INGEST_URL") or DEFAULT_INGEST_URL).rstrip("/")
 
 
-def retry_after(value: str | None, default: float = 1.0) -> float:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
-    if not value:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return default
-
-
 async def send(
     events: Iterable[Mapping[str, Any]],
     options: SendOptions,
@@ -100,16 +88,14 @@ async def send(
     report = SendReport()
     started = time.monotonic()
     queue: asyncio.Queue[list[Mapping[str, Any]] | None] = asyncio.Queue(options.concurrency * 2)
-    headers = {"Content-Type": BATCH_CONTENT_TYPE}
-    if options.token:
-        headers["Authorization"] = f"Bearer {options.token}"
-    async with httpx.AsyncClient(
-        base_url=options.url, headers=headers, timeout=options.timeout, transport=transport
-    ) as client:
+    async with IngestClient(
+        options.url, options.token, timeout=options.timeout,
+        give_up_after=options.give_up_after, transport=transport, sleep=sleep,
+    ) as client:  # fmt: skip
 
         async def worker() -> None:
             while (batch := await queue.get()) is not None:
-                await _post(client, batch, options, report, sleep)
+                await _post(client, batch, options)
                 report.events += len(batch)
                 report.batches += 1
                 if on_sent is not None:
@@ -135,6 +121,7 @@ async def send(
         finally:
             for task in workers:
                 task.cancel()
+            report.retries = client.retries
     report.seconds = time.monotonic() - started
     return report
 
@@ -167,40 +154,13 @@ async def _pace(
             await sleep(ahead)
 
 
-async def _post(
-    client: httpx.AsyncClient,
-    batch: list[Mapping[str, Any]],
-    options: SendOptions,
-    report: SendReport,
-    sleep: Callable[[float], Any],
-) -> None:
-    waited, pause = 0.0, 0.5
-    while True:
-        why: str
-        try:
-            response = await client.post("/v1/events", json=batch)
-        except httpx.TransportError as exc:
-            why, wait = f"{type(exc).__name__}: {exc}", pause
-            pause = min(pause * 2, 5.0)
-        else:
-            if response.status_code == 202:
-                return
-            if response.status_code in (429, 503):
-                why = f"HTTP {response.status_code}"
-                wait = retry_after(response.headers.get("Retry-After"))
-            elif response.status_code >= 500:
-                why, wait = f"HTTP {response.status_code}", pause
-                pause = min(pause * 2, 5.0)
-            else:
-                raise SendError(_refusal(response, options))
-        if waited + wait > options.give_up_after:
-            raise SendError(
-                f"ingest at {options.url} still unavailable after {options.give_up_after:.0f}s "
-                f"({why}); is the stack up? (`iprwatch stack status`)"
-            )
-        report.retries += 1
-        waited += wait
-        await sleep(wait)
+async def _post(client: IngestClient, batch: list[Mapping[str, Any]], options: SendOptions) -> None:
+    try:
+        response = await client.post_events(batch)
+    except IngestUnavailable as exc:
+        raise SendError(str(exc)) from None
+    if response.status_code != 202:
+        raise SendError(_refusal(response, options))
 
 
 def _refusal(response: httpx.Response, options: SendOptions) -> str:

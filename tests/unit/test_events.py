@@ -9,10 +9,12 @@ from pydantic import ValidationError
 
 from shared.events import (
     EVENT_TYPES,
+    EXAMPLES,
     CloudEvent,
     InventionGranted,
     RevenueReported,
     from_kafka,
+    parse_event,
     to_kafka,
 )
 
@@ -32,8 +34,8 @@ def raw(**overrides: object) -> dict[str, object]:
     return event
 
 
-def test_the_contract_has_fourteen_event_types() -> None:
-    assert len(EVENT_TYPES) == 14
+def test_the_contract_has_fifteen_event_types() -> None:
+    assert len(EVENT_TYPES) == 15
     assert all(t.startswith("cn.ipr.") for t in EVENT_TYPES)
 
 
@@ -106,3 +108,27 @@ def test_pledges_must_be_positive() -> None:
                 data={"district": "500112", "amount_cny": 0},
             )
         )
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"period": "2022-13"}, "period"), ({"period": "22"}, "period"),
+        ({"period": "2022-1"}, "period"), ({"indicator": "GDP share"}, "indicator"),
+        ({"indicator": "专利密集型产业"}, "indicator"), ({"value": float("nan")}, "value"),
+        ({"value": "high"}, "value"),
+    ],
+)  # fmt: skip
+def test_a_statistic_report_checks_its_period_and_indicator(
+    changes: dict[str, object], problem: str
+) -> None:
+    base = EXAMPLES["cn.ipr.statistic.reported"]
+    good = parse_event(base)
+    assert good.subject is None
+    assert good.data.model_dump() == {
+        "district": "500112", "indicator": "patent_intensive_industries_gdp_share",
+        "period": "2022", "value": 12.5, "document": "重庆市知识产权局 2022 年统计公报",
+    }  # fmt: skip
+    with pytest.raises(ValidationError) as caught:
+        parse_event({**base, "data": {**base["data"], **changes}})
+    assert [e["loc"] for e in caught.value.errors()] == [("data", problem)]

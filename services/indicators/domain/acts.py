@@ -35,6 +35,10 @@ SOFTWARE = P + "copyright.software.registered"
 WORK = P + "copyright.work.registered"
 PLEDGE = P + "finance.pledge.registered"
 REVENUE = P + "service.revenue.reported"
+STATISTIC = P + "statistic.reported"
+# Contract types the fold does not count yet: their records are dead-lettered (reason
+# `unsupported_type`) and stay on the topic, so a rebuild counts them once the fold does.
+NOT_FOLDED = frozenset({STATISTIC})
 
 PATENT_TYPES = frozenset({GRANTED, LAPSED, RESTORED, TRANSFERRED, RECLASSIFIED})
 TRADEMARK_TYPES = frozenset({TM_REGISTERED, TM_LAPSED})
@@ -114,6 +118,8 @@ def parse_record(value: bytes | None, headers: Iterable[tuple[str, bytes]]) -> A
         event = from_kafka(value or b"null", headers)
     except (ValidationError, ValueError, TypeError) as exc:
         raise Unfoldable("invalid", str(exc).replace("\n", " ")[:500]) from None
+    if event.type in NOT_FOLDED:
+        raise Unfoldable("unsupported_type", f"{event.type} is not counted by the fold yet")
     return act_of(event)
 
 
@@ -147,7 +153,7 @@ _REQUIRED: dict[str, frozenset[str]] = {
     REVENUE: frozenset({"district", "year", "amount_cny"}),
 }
 _DISTRICT_ONLY = frozenset({"district"})
-assert set(_DATA_FIELDS) == set(DATA_MODELS)  # noqa: S101 - the fast path knows every type
+assert set(_DATA_FIELDS) | NOT_FOLDED == set(DATA_MODELS)  # noqa: S101 - every type is known
 
 
 def _short_text(value: object, limit: int = 256) -> bool:

@@ -46,8 +46,41 @@ def add_commands(commands: Any) -> None:
     revoke.add_argument("name")
     revoke.set_defaults(handler=_tokens_revoke)
 
-    bulk = commands.add_parser("import", help="send a registry's CSV or NDJSON export to ingest")
-    bulk.add_argument("file", type=Path, help="a .csv or .ndjson/.jsonl file")
+    bulk = commands.add_parser(
+        "import",
+        help="send an office's export (Excel, CSV, NDJSON) to ingest",
+        description="Send an export to the ingest API. With --mapping NAME, an export of a "
+        "patent or trademark search system or a statistics sheet (deploy/imports/NAME.yaml); "
+        "without, a file of CloudEvents.",
+    )
+    bulk.add_argument("file", type=Path, help="a .xlsx, .csv or .ndjson/.jsonl file")
+    bulk.add_argument(
+        "--mapping",
+        default=None,
+        help="the export's layout: a name in deploy/imports/ (e.g. cnipa-patent-grants) "
+        "or the path of a mapping .yaml; without it the file must be CloudEvents",
+    )
+    bulk.add_argument(
+        "--sheet", default=None, help="Excel: the sheet's name or number (default: the first)"
+    )
+    bulk.add_argument(
+        "--encoding", default=None, help="CSV/NDJSON: default detected (UTF-8, else GB18030)"
+    )
+    bulk.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="map and validate against the contract and the plan, count, send nothing",
+    )
+    bulk.add_argument(
+        "--rate", type=float, default=None, help="at most this many events per second"
+    )
+    bulk.add_argument(
+        "--plan",
+        type=Path,
+        default=None,
+        help="plan file (default: IPRWATCH_PLAN_FILE or the bundled plan)",
+    )
+    bulk.add_argument("--no-progress", action="store_true", help="no progress bar")
     bulk.add_argument(
         "--url",
         default=os.environ.get("IPRWATCH_INGEST_URL", DEFAULT_URL),
@@ -67,7 +100,7 @@ def add_commands(commands: Any) -> None:
     )
     bulk.add_argument(
         "--format",
-        choices=("csv", "ndjson"),
+        choices=("xlsx", "csv", "ndjson"),
         default=None,
         help="default: from the file's extension",
     )

@@ -86,7 +86,7 @@ async def test_a_csv_export_is_imported_with_bad_rows_set_aside_and_reruns_are_s
     code, summary = run_import(*args)
     assert code == 2, summary
     assert summary == {
-        "accepted": 2494, "rejected": 7,
+        "rows": 2501, "accepted": 2494, "rejected": 7, "skipped": 0,
         "reasons": {"invalid": 5, "forbidden": 1, "unreadable": 1},
         "rejected_file": str(rejected),
     }  # fmt: skip
