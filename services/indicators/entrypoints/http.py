@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -148,10 +149,10 @@ def indicator_items(
     return len(pairs), items
 
 
-def _without_token(request: Request) -> str:
+def _board_without_token(request: Request) -> str:
+    """Where the board sends a browser once its token is in a cookie (never off this site)."""
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-    url = request.url.replace_query_params(**dict(query)) if query else request.url
-    return url.path + (f"?{url.query}" if query else "")
+    return "/" + (f"?{urlencode(query)}" if query else "")
 
 
 def create_app(settings: IndicatorsSettings) -> FastAPI:
@@ -185,7 +186,8 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         indicators: Indicators = request.app.state.indicators
         return indicators.ledger
 
-    day_query: dict[str, Any] = {"pattern": bounds.pattern, "max_length": 10}
+    # the pattern is for the OpenAPI document only: `bounds.day` checks and says what is wrong
+    day_query: dict[str, Any] = {"json_schema_extra": {"pattern": bounds.pattern, "maxLength": 10}}
     district_query: dict[str, Any] = {
         "json_schema_extra": {"enum": district_codes},
         "max_length": 16,
@@ -261,7 +263,10 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         "/",
         response_class=HTMLResponse,
         responses={
-            **_problems(401),
+            401: {
+                "description": "A read token is required (IPRWATCH_READ_TOKENS is set).",
+                "content": {"application/json": {"schema": Problem.model_json_schema()}},
+            },
             303: {"description": "`?token=` accepted: the cookie is set, the page reloads"},
         },
     )
@@ -273,7 +278,7 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
     ) -> Response:
         if access.enabled:
             if token is not None and access.accepts(token):
-                response = RedirectResponse(_without_token(request), status_code=303)
+                response = RedirectResponse(_board_without_token(request), status_code=303)
                 response.set_cookie(
                     COOKIE, token, httponly=True, samesite="strict",
                     secure=request.url.scheme == "https", path="/",

@@ -52,6 +52,7 @@ async def test_the_running_service_keeps_to_its_openapi_document(
         result = await asyncio.to_thread(
             subprocess.run, command, capture_output=True, text=True, timeout=300, check=False
         )
+        print(result.stdout[-3000:])  # noqa: T201 - schemathesis's summary, shown with -s
         assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
         assert "No issues found" in result.stdout or " passed" in result.stdout, result.stdout
     finally:
