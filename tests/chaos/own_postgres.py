@@ -22,15 +22,19 @@ class OwnPostgres:
         return postgres.dsn(self.port)
 
     def pg_ctl(self, *args: str) -> None:
-        data = postgres.cluster_folder(self.folder) / "data"
+        place = postgres.cluster_folder(self.folder)
         command = postgres._as_postgres_user(  # noqa: SLF001 - the stack's own helpers
-            [postgres._bin("pg_ctl"), "-D", str(data), *args]  # noqa: SLF001
+            [postgres._bin("pg_ctl"), "-D", str(place / "data"), *args]  # noqa: SLF001
         )
-        subprocess.run(command, capture_output=True, check=True, timeout=120)  # noqa: S603
+        # no pipes: a server started by pg_ctl would hold them open
+        subprocess.run(  # noqa: S603
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=120
+        )
 
     def restart_immediately(self) -> None:
         """`pg_ctl restart -m immediate`: no checkpoint, every connection cut (a crash)."""
-        self.pg_ctl("-m", "immediate", "-w", "-t", "60", "restart")
+        log = postgres.cluster_folder(self.folder) / "postgres.log"
+        self.pg_ctl("-m", "immediate", "-w", "-t", "60", "-l", str(log), "restart")
 
 
 @contextmanager
