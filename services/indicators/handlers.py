@@ -113,7 +113,9 @@ class FoldHandler:
             result = await self.store.apply(records, self.deltas, accept_gaps, dead_letter)
         except RECORD_FAULTS as exc:
             if len(records) == 1:
-                position, _ = records[0]
+                position, act = records[0]
+                if act is None:  # nothing of the record is stored: not its fault after all
+                    raise
                 key = (position.topic, position.partition, position.offset)
                 record = batch.originals[key]
                 detail = f"{type(exc).__name__}: {exc}"[:500]
