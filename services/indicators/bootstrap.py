@@ -14,6 +14,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -48,11 +50,17 @@ class Indicators:
     ledger: Ledger
     supervisor: Supervisor
 
+    rows: list[tuple[str, str, date, Decimal]] | None = None
+
     async def refresh(self) -> None:
         rows = await self.store.monthly_rows()
-        # building the ledger is CPU work: in a thread, so requests are answered meanwhile
-        self.ledger = await asyncio.to_thread(Ledger, self.plan, rows)
-        self.metrics.snapshot.values = await asyncio.to_thread(self.ledger.current)
+        rows.sort()
+        if rows == self.rows:
+            return  # nothing changed: the ledger (and the answers cached for it) stay
+        # CPU work in a thread: the fold's event loop is never held for long
+        ledger = await asyncio.to_thread(Ledger, self.plan, rows)
+        self.metrics.snapshot.values = await asyncio.to_thread(ledger.current)
+        self.ledger, self.rows = ledger, rows
 
 
 async def refresh_snapshot_forever(app: Indicators, stopping: asyncio.Event) -> None:

@@ -10,11 +10,12 @@ stay open. While PostgreSQL is away a read answers 503 with `Retry-After`, never
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
@@ -149,6 +150,35 @@ def indicator_items(
     return len(pairs), items
 
 
+T = TypeVar("T")
+
+
+class AnswerCache:
+    """Answers computed for the current ledger, by request; emptied when the ledger changes.
+
+    Readers asking the same thing again (a board on a wall, a dashboard's poll, a client in a
+    loop) cost a dictionary look-up until the next fold changes the totals. The computing runs
+    in a worker thread, so that the fold's event loop is never held by a reader.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.ledger: Ledger | None = None
+        self.answers: dict[Hashable, Any] = {}
+
+    async def get(self, ledger: Ledger, key: Hashable, compute: Callable[[], T]) -> T:
+        if ledger is not self.ledger:
+            self.ledger, self.answers = ledger, {}
+        if key in self.answers:
+            return cast(T, self.answers[key])
+        answer = await asyncio.to_thread(compute)
+        if ledger is self.ledger:
+            if len(self.answers) >= self.size:
+                self.answers.pop(next(iter(self.answers)))
+            self.answers[key] = answer
+        return answer
+
+
 def _board_without_token(request: Request) -> str:
     """Where the board sends a browser once its token is in a cookie (never off this site)."""
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
@@ -162,6 +192,7 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
     access: ReadAccess = ReadAccessSettings().access()
     guarded = [Depends(access.guard())]
     district_codes = [plan.city.code, *(d.code for d in plan.districts)]
+    cache = AnswerCache()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -214,8 +245,12 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         `total` counts every item asked for, `next_offset` is null on the last page."""
         ledger = ledger_of(request)
         day = bounds.day(as_of, "as_of", end_of_month=True)
-        total, items = indicator_items(
-            ledger, district, indicator, day, slice(offset, offset + limit)
+        codes, keys = _codes(ledger, district), _indicators(ledger, indicator)  # 404 first
+        window = slice(offset, offset + limit)
+        total, items = await cache.get(
+            ledger,
+            ("indicators", tuple(codes), tuple(keys), day, _today(ledger), offset, limit),
+            lambda: indicator_items(ledger, district, indicator, day, window),
         )
         return {
             "as_of": None if day is None else day.isoformat(),
@@ -237,7 +272,11 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         code = _codes(ledger, district)[0]
         key = _indicators(ledger, indicator)[0]
         first, last = bounds.day(start, "from"), bounds.day(end, "to")
-        points = ledger.series(code, key, first, last)
+        points = await cache.get(
+            ledger,
+            ("series", code, key, first, last),
+            lambda: ledger.series(code, key, first, last),
+        )
         spec = ledger.plan.indicator(key)
         return {
             "district": code, "indicator": key, "unit": spec.unit,
@@ -286,6 +325,8 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
                 return response
             access.guard()(request)
         ledger = ledger_of(request)
-        return HTMLResponse(render_board(ledger, _today(ledger)))
+        today = _today(ledger)
+        page = await cache.get(ledger, ("board", today), lambda: render_board(ledger, today))
+        return HTMLResponse(page)
 
     return app

@@ -12,7 +12,8 @@ from fastapi import HTTPException
 
 from services.indicators.adapters.store import BatchResult, Position
 from services.indicators.domain.acts import Act, Unfoldable, parse_record
-from services.indicators.entrypoints.http import Bounds
+from services.indicators.domain.values import Ledger
+from services.indicators.entrypoints.http import AnswerCache, Bounds
 from services.indicators.handlers import FoldHandler
 from shared.plan import Plan, default_plan_path, load_plan
 from tests.integration.indicators.poison import poison_records
@@ -122,3 +123,18 @@ def test_days_outside_the_plan_years_are_refused(plan: Plan) -> None:
         with pytest.raises(HTTPException) as refused:
             bounds.day(text, "to")
         assert refused.value.status_code == 422, text
+
+
+async def test_answers_are_cached_until_the_ledger_changes(plan: Plan) -> None:
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    cache, first, second = AnswerCache(size=2), Ledger(plan, []), Ledger(plan, [])
+    assert [await cache.get(first, "a", compute) for _ in range(3)] == [1, 1, 1]
+    assert await cache.get(first, "b", compute) == 2
+    assert await cache.get(first, "c", compute) == 3  # "a" makes room: the cache is bounded
+    assert await cache.get(first, "a", compute) == 4
+    assert await cache.get(second, "a", compute) == 5  # a new ledger: everything anew
