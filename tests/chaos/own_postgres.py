@@ -38,9 +38,9 @@ class OwnPostgres:
 
 
 @contextmanager
-def own_postgres(folder: Path) -> Iterator[OwnPostgres]:
+def own_postgres(folder: Path, port: int | None = None) -> Iterator[OwnPostgres]:
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     postgres.start(folder, port, folder / "postgres.log")
     postgres.create_database(port)
     cluster = OwnPostgres(folder, port)

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from iprwatch.stack import postgres
 from iprwatch.stack.home import StackHome
 from iprwatch.stack.processes import free_port, is_alive, stop
 from iprwatch.stack.stack import Endpoints, launch_service, service_marker, wait_ready
@@ -124,3 +125,33 @@ async def test_postgres_restart_while_folding_needs_no_human(
             assert acts == stream.unique_acts
         finally:
             stop(pid, service_marker("indicators"), timeout=20)
+
+
+async def test_start_up_waits_for_a_database_that_is_not_there_yet(
+    infra: Endpoints,
+    stack_home: StackHome,
+    kafka_settings: KafkaSettings,
+    db_schema: str,
+    unique: str,
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    env = service_env(infra, kafka_settings, db_schema, {"indicators": free_port()})
+    env["IPRWATCH_PG_DSN"] = postgres.dsn(port)
+    url = f"http://127.0.0.1:{env['IPRWATCH_INDICATORS_PORT']}"
+    log = tmp_path / "indicators.log"
+    stream = generate(500, seed=77)
+    await produce(kafka_settings, stream.records)
+    pid = launch_service("indicators", env, log)
+    try:
+        await asyncio.sleep(8)
+        assert is_alive(pid), f"indicators exited without its database; see {log}"
+        assert "not reachable yet; retrying" in log.read_text()
+        with own_postgres(stack_home.root / f"pg-{unique}", port) as cluster:
+            started = time.monotonic()
+            await asyncio.to_thread(wait_ready, url, pid, "indicators", log, 120.0)
+            print(f"\n[start-up] ready {time.monotonic() - started:.1f} s after PostgreSQL")  # noqa: T201
+            await wait_folded(cluster.dsn, db_schema, kafka_settings)
+            assert await folded_totals(cluster.dsn, db_schema) == stream.totals()
+    finally:
+        stop(pid, service_marker("indicators"), timeout=20)
