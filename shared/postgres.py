@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import asyncpg
 
@@ -27,8 +28,12 @@ async def is_reachable(pool: asyncpg.Pool) -> bool:
     return True
 
 
-async def create_pool(settings: PostgresSettings, schema: str) -> asyncpg.Pool:
-    """A pool whose connections see `schema` first; the schema is created if missing."""
+async def create_pool(
+    settings: PostgresSettings, schema: str, server_settings: Mapping[str, str] | None = None
+) -> asyncpg.Pool:
+    """A pool whose connections see `schema` first; the schema is created if missing.
+
+    `server_settings` adds session settings (e.g. `statement_timeout` for a read pool)."""
     schema = checked_schema(schema)
     dsn = settings.dsn.get_secret_value()
     conn = await asyncpg.connect(dsn)
@@ -40,7 +45,11 @@ async def create_pool(settings: PostgresSettings, schema: str) -> asyncpg.Pool:
         dsn,
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
-        server_settings={"search_path": schema, "application_name": f"iprwatch-{schema}"},
+        server_settings={
+            "search_path": schema,
+            "application_name": f"iprwatch-{schema}",
+            **(server_settings or {}),
+        },
     )
     assert pool is not None  # noqa: S101 - create_pool returns None only without a loop
     return pool

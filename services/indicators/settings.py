@@ -18,6 +18,13 @@ class IndicatorsSettings(BaseSettings):
     batch_max_records: int = Field(default=5000, ge=1)
     snapshot_refresh_seconds: float = Field(default=2.0, gt=0)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    # The API's and the snapshot's reads use a pool of their own, so readers never take the
+    # fold's connections; each statement of theirs is cancelled after the timeout.
+    read_pool_max_size: int = Field(default=2, ge=1, le=50)
+    read_statement_timeout_ms: int = Field(default=5000, ge=100)
+    # Pages of GET /v1/indicators (the whole plan is 39 places x 13 indicators = 507 items).
+    page_default_limit: int = Field(default=1000, ge=1)
+    page_max_limit: int = Field(default=1000, ge=1)
     log_level: str = "INFO"
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)

@@ -35,6 +35,16 @@ _RETRYABLE = (
     InvalidCachedStatementError,
     UndefinedTableError,
 )
+# The database refuses a batch because of what one of its records holds, not because it is
+# away: a byte it cannot store (NUL, a lone surrogate: class 22 and asyncpg's own encoding
+# error), a value out of range, a text too long for an index (class 54). Such a batch is
+# applied again without the record; any other error is retried as it is.
+RECORD_FAULTS: tuple[type[Exception], ...] = (
+    asyncpg.exceptions.DataError,  # class 22: invalid byte sequence, overflow, out of range
+    asyncpg.exceptions.ProgramLimitExceededError,  # class 54: index row too large
+    asyncpg.exceptions._base.DataError,  # noqa: SLF001 - a value asyncpg cannot encode
+    UnicodeError,
+)
 TABLES = ("acts", "state_locks", "monthly_deltas", "consumer_offsets", "outbox")
 LOCK_ORDER = ("consumer_offsets", "acts", "state_locks", "monthly_deltas", "outbox")
 
@@ -130,8 +140,11 @@ Folder = Callable[[dict[str, list[Act]], Sequence[Act]], tuple[Deltas, set[tuple
 
 
 class IndicatorStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    """`pool` folds and relays; `reads` (the read pool, else `pool`) serves the snapshot."""
+
+    def __init__(self, pool: asyncpg.Pool, reads: asyncpg.Pool | None = None) -> None:
         self.pool = pool
+        self.reads = reads or pool
 
     async def migrate(self) -> None:
         async with self.pool.acquire() as conn:
@@ -343,7 +356,7 @@ class IndicatorStore:
 
     async def monthly_rows(self) -> list[tuple[str, str, date, Decimal]]:
         """Every (district, indicator, month, summed delta) row."""
-        rows = await self.pool.fetch(
+        rows = await self.reads.fetch(
             "SELECT district, indicator, month, amount FROM monthly_deltas WHERE amount <> 0"
         )
         return [(r["district"], r["indicator"], r["month"], r["amount"]) for r in rows]

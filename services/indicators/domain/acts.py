@@ -12,7 +12,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -105,22 +105,45 @@ def act_of(event: CloudEvent) -> Act:
 
 
 def parse_record(value: bytes | None, headers: Iterable[tuple[str, bytes]]) -> Act:
-    """The act of one Kafka record; raises `Unfoldable` (reason `malformed` or `invalid`)."""
+    """The act of one Kafka record; raises `Unfoldable` (reason `malformed` or `invalid`).
+
+    Whatever the contract accepts, an act that PostgreSQL could not store or the fold could
+    not place in a month (a NUL or a lone surrogate in a text, a time near year 10000) is
+    refused here, so that one record never fails the transaction of its batch.
+    """
     try:
         attrs = {name: raw.decode() for name, raw in headers}
         data = json.loads(value) if value is not None else None
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise Unfoldable("malformed", str(exc)) from None
+    except (UnicodeDecodeError, ValueError, AttributeError, TypeError) as exc:
+        raise Unfoldable("malformed", str(exc)[:500]) from None
     act = _fast_act(attrs, data)
-    if act is not None:
-        return act
-    try:
-        event = from_kafka(value or b"null", headers)
-    except (ValidationError, ValueError, TypeError) as exc:
-        raise Unfoldable("invalid", str(exc).replace("\n", " ")[:500]) from None
-    if event.type in NOT_FOLDED:
-        raise Unfoldable("unsupported_type", f"{event.type} is not counted by the fold yet")
-    return act_of(event)
+    if act is None:
+        try:
+            event = from_kafka(value or b"null", headers)
+        except (ValidationError, ValueError, TypeError, AttributeError) as exc:
+            raise Unfoldable("invalid", str(exc).replace("\n", " ")[:500]) from None
+        if event.type in NOT_FOLDED:
+            raise Unfoldable("unsupported_type", f"{event.type} is not counted by the fold yet")
+        try:
+            act = act_of(event)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise Unfoldable("invalid", str(exc).replace("\n", " ")[:500]) from None
+    _check_storable(act)
+    return act
+
+
+# C0 controls, DEL and the surrogates: PostgreSQL refuses NUL and lone surrogates in text, and
+# no registry has a reason to send any of them in an id, a source or a subject.
+_UNSAFE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+LATEST_ACT = datetime(9999, 1, 1, tzinfo=UTC)  # later, a month in another time zone overflows
+
+
+def _check_storable(act: Act) -> None:
+    for name, text in (("source", act.source), ("id", act.id), ("subject", act.subject)):
+        if text is not None and _UNSAFE.search(text):
+            raise Unfoldable("invalid", f"{name} contains a control character or a surrogate")
+    if act.time >= LATEST_ACT:
+        raise Unfoldable("invalid", f"time {act.time.isoformat()} is not before {LATEST_ACT}")
 
 
 # --- the fast path: None = "not sure", the contract decides -------------------------------------
@@ -162,6 +185,7 @@ def _short_text(value: object, limit: int = 256) -> bool:
         and 0 < len(value) <= limit
         and not value[0].isspace()
         and not value[-1].isspace()
+        and _UNSAFE.search(value) is None
     )
 
 

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
@@ -32,13 +33,25 @@ class SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
         log.info("partitions revoked: %s", sorted(tp.partition for tp in revoked))
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        stored = await self.store.stored_offsets(self.topic)
-        for tp in assigned:
-            if tp.partition in stored:
-                self.consumer.seek(tp, stored[tp.partition])
-            else:
-                await self.consumer.seek_to_beginning(tp)
+        try:
+            await seek_to_stored(self.consumer, self.store, self.topic, assigned)
+        except Exception:  # noqa: BLE001 - the batch's own offset check keeps it exact
+            # aiokafka only logs a listener's error; the fold loop seeks again when it
+            # restarts, and a batch that starts past the stored offset is read again anyway.
+            log.warning("could not read the stored offsets on assignment", exc_info=True)
         log.info("partitions assigned: %s", sorted(tp.partition for tp in assigned))
+
+
+async def seek_to_stored(
+    consumer: AIOKafkaConsumer, store: IndicatorStore, topic: str, tps: Iterable[TopicPartition]
+) -> None:
+    """Move the fetch position of each partition to the offset stored with the totals."""
+    stored = await store.stored_offsets(topic)
+    for tp in tps:
+        if tp.partition in stored:
+            consumer.seek(tp, stored[tp.partition])
+        else:
+            await consumer.seek_to_beginning(tp)
 
 
 class FoldLoop:
@@ -50,7 +63,9 @@ class FoldLoop:
         handler: FoldHandler,
         metrics: IndicatorsMetrics,
         max_records: int,
+        topic: str,
     ) -> None:
+        self.topic = topic
         self.consumer = consumer
         self.handler = handler
         self.metrics = metrics
@@ -59,7 +74,15 @@ class FoldLoop:
         self.accept_gaps: set[int] = set()
 
     async def run(self, stopping: asyncio.Event) -> None:
+        """Fold until `stopping`; raises when PostgreSQL or Kafka fails (the supervisor runs it
+        again). A run starts at the stored offsets: a batch fetched but not committed before a
+        failure is fetched again, never skipped."""
         committing: asyncio.Task[BatchResult] | None = None
+        assigned = self.consumer.assignment()
+        if assigned:
+            await seek_to_stored(self.consumer, self.handler.store, self.topic, assigned)
+            log.info("fold resumes at the stored offsets of partitions %s",
+                     sorted(tp.partition for tp in assigned))  # fmt: skip
         try:
             while not stopping.is_set():
                 batches = await self.consumer.getmany(
@@ -75,7 +98,12 @@ class FoldLoop:
                     committing = asyncio.create_task(self._commit(prepared))
         finally:
             if committing is not None:
-                committing.cancel()
+                # a failure elsewhere: let the transaction under way end (committed or rolled
+                # back, the stored offsets say which); on cancellation, cancel it too
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    committing.cancel()
+                await asyncio.gather(committing, return_exceptions=True)
 
     async def _commit(self, prepared: Prepared) -> BatchResult:
         started = time.perf_counter()

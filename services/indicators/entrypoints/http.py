@@ -2,49 +2,102 @@
 
 Values come from the ledger the background refresher rebuilds from PostgreSQL, so a request
 never waits on the fold and the API keeps serving the last totals while a rebuild runs.
+Every read is bounded: months and days only within the plan's years (baseline year minus 10
+to target year plus 10), lists in pages. With `IPRWATCH_READ_TOKENS` set, the JSON APIs and
+the board need a read token (the board sets a cookie from `?token=`); probes and /metrics
+stay open. While PostgreSQL is away a read answers 503 with `Retry-After`, never 500.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
+from urllib.parse import urlencode
 
-from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 
 from services.indicators.bootstrap import Indicators, running
 from services.indicators.domain.values import Ledger
 from services.indicators.entrypoints.board import render_board
 from services.indicators.metrics import IndicatorsMetrics
 from services.indicators.settings import IndicatorsSettings
+from shared import unavailable
 from shared.kafka import consumer_reaches_broker
 from shared.ops import ops_router
+from shared.plan import Plan, load_plan
 from shared.postgres import is_reachable
+from shared.read_access import COOKIE, ReadAccess, ReadAccessSettings
 from shared.trajectory import required_value
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_DAY = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+YEARS_AROUND_PLAN = 10
+
+
+class Problem(BaseModel):
+    """Why a request was refused: a sentence, or FastAPI's list of invalid parameters."""
+
+    detail: str | list[dict[str, Any]]
+
+
+def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    meaning = {
+        401: "A read token is required (IPRWATCH_READ_TOKENS is set).",
+        404: "Unknown district or indicator.",
+        422: "A parameter is invalid or outside the plan's years.",
+        503: "The database is unavailable; retry after `Retry-After` seconds.",
+    }
+    return {code: {"model": Problem, "description": meaning[code]} for code in codes}
+
+
+READ_ERRORS = _problems(401, 422, 503)
+LOOKUP_ERRORS = _problems(401, 404, 422, 503)
+
+
+class Bounds:
+    """The days a request may ask about: the plan's years, widened by ten on each side."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.first_year = plan.baseline_date.year - YEARS_AROUND_PLAN
+        self.last_year = plan.target_date.year + YEARS_AROUND_PLAN
+        years = "|".join(str(y) for y in range(self.first_year, self.last_year + 1))
+        # for the OpenAPI document (and its fuzzers): a month or a day of an allowed year
+        self.pattern = rf"^({years})-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?$"
+
+    def day(self, text: str | None, name: str, end_of_month: bool = False) -> date | None:
+        if text is None:
+            return None
+        month, day = _MONTH.match(text), _DAY.match(text)
+        found = month or day
+        if found is None:
+            raise HTTPException(422, f"{name} must be a date YYYY-MM-DD or a month YYYY-MM")
+        year = int(found.group(1))
+        if not self.first_year <= year <= self.last_year:
+            raise HTTPException(
+                422,
+                f"{name} {text!r} is outside the plan's years: from {self.first_year}-01 to"
+                f" {self.last_year}-12",
+            )
+        try:
+            if month is not None:
+                first = date(year, int(month.group(2)), 1)
+                if not end_of_month:
+                    return first
+                following = date(year + (first.month == 12), first.month % 12 + 1, 1)
+                return date.fromordinal(following.toordinal() - 1)
+            return date.fromisoformat(text)
+        except ValueError:
+            raise HTTPException(422, f"{name} {text!r} is not a calendar date") from None
 
 
 def _today(ledger: Ledger) -> date:
     return datetime.now(ledger.plan.zone).date()
-
-
-def _day(text: str | None, name: str, end_of_month: bool = False) -> date | None:
-    if text is None:
-        return None
-    try:
-        if _MONTH.match(text):
-            day = date.fromisoformat(f"{text}-01")
-            if end_of_month:
-                following = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-                return date.fromordinal(following.toordinal() - 1)
-            return day
-        return date.fromisoformat(text)
-    except ValueError:
-        raise HTTPException(422, f"{name} must be a date YYYY-MM-DD or a month YYYY-MM") from None
 
 
 def _codes(ledger: Ledger, district: str | None) -> list[str]:
@@ -70,28 +123,76 @@ def _names(ledger: Ledger, code: str) -> tuple[str, str]:
 
 
 def indicator_items(
-    ledger: Ledger, district: str | None, indicator: str | None, as_of: date | None
-) -> list[dict[str, Any]]:
+    ledger: Ledger,
+    district: str | None,
+    indicator: str | None,
+    as_of: date | None,
+    window: slice = slice(None),
+) -> tuple[int, list[dict[str, Any]]]:
+    """The number of (district, indicator) pairs asked for, and the items of `window`."""
     on = as_of or _today(ledger)
+    pairs = [
+        (code, key) for code in _codes(ledger, district) for key in _indicators(ledger, indicator)
+    ]
     items = []
-    for code in _codes(ledger, district):
+    for code, key in pairs[window]:
         name_zh, name_en = _names(ledger, code)
-        for key in _indicators(ledger, indicator):
-            spec = ledger.plan.indicator(key)
-            progress = ledger.progress(code, key, as_of)
-            items.append({
-                "district": code, "district_name_zh": name_zh, "district_name_en": name_en,
-                "indicator": key, "name_zh": spec.name_zh, "name_en": spec.name_en,
-                "kind": spec.kind, "unit": spec.unit, "value": progress.value,
-                "baseline": progress.baseline, "target": progress.target,
-                "required": required_value(ledger.plan, code, key, on),
-                "progress": progress.progress,
-            })  # fmt: skip
-    return items
+        spec = ledger.plan.indicator(key)
+        progress = ledger.progress(code, key, as_of)
+        items.append({
+            "district": code, "district_name_zh": name_zh, "district_name_en": name_en,
+            "indicator": key, "name_zh": spec.name_zh, "name_en": spec.name_en,
+            "kind": spec.kind, "unit": spec.unit, "value": progress.value,
+            "baseline": progress.baseline, "target": progress.target,
+            "required": required_value(ledger.plan, code, key, on),
+            "progress": progress.progress,
+        })  # fmt: skip
+    return len(pairs), items
+
+
+T = TypeVar("T")
+
+
+class AnswerCache:
+    """Answers computed for the current ledger, by request; emptied when the ledger changes.
+
+    Readers asking the same thing again (a board on a wall, a dashboard's poll, a client in a
+    loop) cost a dictionary look-up until the next fold changes the totals. The computing runs
+    in a worker thread, so that the fold's event loop is never held by a reader.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.ledger: Ledger | None = None
+        self.answers: dict[Hashable, Any] = {}
+
+    async def get(self, ledger: Ledger, key: Hashable, compute: Callable[[], T]) -> T:
+        if ledger is not self.ledger:
+            self.ledger, self.answers = ledger, {}
+        if key in self.answers:
+            return cast(T, self.answers[key])
+        answer = await asyncio.to_thread(compute)
+        if ledger is self.ledger:
+            if len(self.answers) >= self.size:
+                self.answers.pop(next(iter(self.answers)))
+            self.answers[key] = answer
+        return answer
+
+
+def _board_without_token(request: Request) -> str:
+    """Where the board sends a browser once its token is in a cookie (never off this site)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+    return "/" + (f"?{urlencode(query)}" if query else "")
 
 
 def create_app(settings: IndicatorsSettings) -> FastAPI:
     metrics = IndicatorsMetrics()
+    plan = load_plan(settings.plan.plan_file)
+    bounds = Bounds(plan)
+    access: ReadAccess = ReadAccessSettings().access()
+    guarded = [Depends(access.guard())]
+    district_codes = [plan.city.code, *(d.code for d in plan.districts)]
+    cache = AnswerCache()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -100,13 +201,15 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
             yield
 
     app = FastAPI(title="IPR Watch indicators", version="1", lifespan=lifespan)
+    unavailable.install(app)
 
     async def ready() -> dict[str, bool]:
         indicators: Indicators | None = getattr(app.state, "indicators", None)
         if indicators is None:
             return {"postgres": False, "kafka": False}
-        postgres = await is_reachable(indicators.pool)
-        return {"postgres": postgres, "kafka": await consumer_reaches_broker(indicators.consumer)}
+        postgres = await is_reachable(indicators.read_pool)
+        kafka = await consumer_reaches_broker(indicators.consumer)
+        return {"postgres": postgres, "kafka": kafka, **indicators.supervisor.checks()}
 
     app.include_router(ops_router(metrics.registry, ready))
 
@@ -114,41 +217,73 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         indicators: Indicators = request.app.state.indicators
         return indicators.ledger
 
-    @app.get("/v1/indicators")
+    # the pattern is for the OpenAPI document only: `bounds.day` checks and says what is wrong
+    day_query: dict[str, Any] = {"json_schema_extra": {"pattern": bounds.pattern, "maxLength": 10}}
+    district_query: dict[str, Any] = {
+        "json_schema_extra": {"enum": district_codes},
+        "max_length": 16,
+    }
+    indicator_query: dict[str, Any] = {
+        "json_schema_extra": {"enum": list(plan.indicator_keys)},
+        "max_length": 80,
+    }
+
+    @app.get("/v1/indicators", dependencies=guarded, responses=LOOKUP_ERRORS)
     async def get_indicators(
         request: Request,
-        district: str | None = None,
-        indicator: str | None = None,
-        as_of: str | None = None,
+        district: str | None = Query(default=None, **district_query),
+        indicator: str | None = Query(default=None, **indicator_query),
+        as_of: str | None = Query(
+            default=None, description="YYYY-MM-DD, or YYYY-MM (its last day)", **day_query
+        ),
+        limit: int = Query(default=settings.page_default_limit, ge=1, le=settings.page_max_limit),
+        offset: int = Query(default=0, ge=0, le=1_000_000),
     ) -> dict[str, Any]:
-        """Value, baseline, target, required value on the path, progress, unit and names."""
+        """Value, baseline, target, required value on the path, progress, unit and names.
+
+        In pages of `limit` items (district by district, indicators in the plan's order);
+        `total` counts every item asked for, `next_offset` is null on the last page."""
         ledger = ledger_of(request)
-        day = _day(as_of, "as_of", end_of_month=True)
+        day = bounds.day(as_of, "as_of", end_of_month=True)
+        codes, keys = _codes(ledger, district), _indicators(ledger, indicator)  # 404 first
+        window = slice(offset, offset + limit)
+        total, items = await cache.get(
+            ledger,
+            ("indicators", tuple(codes), tuple(keys), day, _today(ledger), offset, limit),
+            lambda: indicator_items(ledger, district, indicator, day, window),
+        )
         return {
             "as_of": None if day is None else day.isoformat(),
-            "items": indicator_items(ledger, district, indicator, day),
-        }
+            "total": total, "limit": limit, "offset": offset,
+            "next_offset": offset + limit if offset + limit < total else None,
+            "items": items,
+        }  # fmt: skip
 
-    @app.get("/v1/series")
+    @app.get("/v1/series", dependencies=guarded, responses=LOOKUP_ERRORS)
     async def get_series(
         request: Request,
-        district: str = Query(...),
-        indicator: str = Query(...),
-        start: str | None = Query(default=None, alias="from"),
-        end: str | None = Query(default=None, alias="to"),
+        district: str = Query(..., **district_query),
+        indicator: str = Query(..., **indicator_query),
+        start: str | None = Query(default=None, alias="from", **day_query),
+        end: str | None = Query(default=None, alias="to", **day_query),
     ) -> dict[str, Any]:
         """End-of-month values, from the first month after the baseline date by default."""
         ledger = ledger_of(request)
         code = _codes(ledger, district)[0]
         key = _indicators(ledger, indicator)[0]
-        points = ledger.series(code, key, _day(start, "from"), _day(end, "to"))
+        first, last = bounds.day(start, "from"), bounds.day(end, "to")
+        points = await cache.get(
+            ledger,
+            ("series", code, key, first, last),
+            lambda: ledger.series(code, key, first, last),
+        )
         spec = ledger.plan.indicator(key)
         return {
             "district": code, "indicator": key, "unit": spec.unit,
             "points": [{"month": m.strftime("%Y-%m"), "value": v} for m, v in points],
         }  # fmt: skip
 
-    @app.get("/v1/districts")
+    @app.get("/v1/districts", dependencies=guarded, responses=READ_ERRORS)
     async def get_districts(request: Request) -> list[dict[str, Any]]:
         plan = ledger_of(request).plan
         city = plan.city
@@ -159,13 +294,39 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
                "population": d.population} for d in plan.districts),
         ]  # fmt: skip
 
-    @app.get("/v1/plan")
+    @app.get("/v1/plan", dependencies=guarded, responses=READ_ERRORS)
     async def get_plan(request: Request) -> dict[str, Any]:
         return ledger_of(request).plan.model_dump(mode="json")
 
-    @app.get("/", response_class=HTMLResponse)
-    async def board(request: Request) -> HTMLResponse:
+    @app.get(
+        "/",
+        response_class=HTMLResponse,
+        responses={
+            401: {
+                "description": "A read token is required (IPRWATCH_READ_TOKENS is set).",
+                "content": {"application/json": {"schema": Problem.model_json_schema()}},
+            },
+            303: {"description": "`?token=` accepted: the cookie is set, the page reloads"},
+        },
+    )
+    async def board(
+        request: Request,
+        token: str | None = Query(
+            default=None, max_length=512, description="a read token, kept in a cookie"
+        ),
+    ) -> Response:
+        if access.enabled:
+            if token is not None and access.accepts(token):
+                response = RedirectResponse(_board_without_token(request), status_code=303)
+                response.set_cookie(
+                    COOKIE, token, httponly=True, samesite="strict",
+                    secure=request.url.scheme == "https", path="/",
+                )  # fmt: skip
+                return response
+            access.guard()(request)
         ledger = ledger_of(request)
-        return HTMLResponse(render_board(ledger, _today(ledger)))
+        today = _today(ledger)
+        page = await cache.get(ledger, ("board", today), lambda: render_board(ledger, today))
+        return HTMLResponse(page)
 
     return app
