@@ -12,15 +12,19 @@ backward compatible gets new type names and a new topic.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     SerializeAsAny,
     StringConstraints,
     ValidationInfo,
@@ -28,15 +32,71 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import to_jsonable_python
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, to_jsonable_python
 
 CONTRACT_VERSION = 1
 SPEC_VERSION = "1.0"
 TYPE_PREFIX = "cn.ipr."
 EARLIEST_ACT = date(1985, 1, 1)  # the Chinese Patent Law took effect on 1985-04-01
 
-DistrictCode = Annotated[str, StringConstraints(pattern=r"^50\d{4}$")]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+DistrictCode = Annotated[str, StringConstraints(pattern=r"^50[0-9]{4}$")]
+
+# Every string of an event must be storable as PostgreSQL `text` and readable in a log: no C0
+# control character (NUL included), no DEL, no C1 control character, no lone UTF-16 surrogate
+# (JSON can write one, UTF-8 cannot encode it). The JSON Schema states the control characters as
+# a pattern; surrogates are not characters of a JSON Schema string, so only the check names them.
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
+TEXT_PATTERN = f"^[^{_CONTROL}]*$"
+IDENTIFIER_PATTERN = rf"^[^\s{_CONTROL}]([^{_CONTROL}]*[^\s{_CONTROL}])?$"
+_UNSTORABLE = re.compile(rf"[{_CONTROL}\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """`value` unless it is a string PostgreSQL cannot store as `text` (a ValueError naming the
+    character then); run before the string checks, so a lone surrogate gets this message too."""
+    found = _UNSTORABLE.search(value) if isinstance(value, str) else None
+    if found is None:
+        return value
+    char = found.group()
+    kind = "a lone UTF-16 surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+    raise ValueError(f"{kind} (U+{ord(char):04X}) at position {found.start()} is not allowed")
+
+
+def _trimmed(value: str) -> str:
+    if value != value.strip():
+        raise ValueError("leading or trailing whitespace is not allowed")
+    return value
+
+
+class _Pattern:
+    """Adds a pattern to a string's JSON Schema (the check itself is a validator's)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = self.pattern
+        return json_schema
+
+
+# Free text, storable (`reason`, `category`).
+_FREE_TEXT = (BeforeValidator(storable), _Pattern(TEXT_PATTERN))
+Reason = Annotated[str, StringConstraints(max_length=256), *_FREE_TEXT]
+Category = Annotated[str, StringConstraints(max_length=64), *_FREE_TEXT]
+
+
+# An identifier (`id`, `source`, `subject`): 1-256 characters, storable, no surrounding spaces.
+ShortText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=256),
+    BeforeValidator(storable),
+    AfterValidator(_trimmed),
+    _Pattern(IDENTIFIER_PATTERN),
+]
 
 
 class EventData(BaseModel):
@@ -61,7 +121,7 @@ class InventionGranted(EventData):
 
 
 class InventionLapsed(EventData):
-    reason: Annotated[str, StringConstraints(max_length=256)] | None = None
+    reason: Reason | None = None
 
 
 class InventionRestored(EventData):
@@ -113,7 +173,7 @@ class SoftwareCopyrightRegistered(EventData):
 
 
 class WorkCopyrightRegistered(EventData):
-    category: Annotated[str, StringConstraints(max_length=64)] | None = None
+    category: Category | None = None
 
 
 class PledgeRegistered(EventData):
@@ -237,7 +297,8 @@ def parse_event(raw: Mapping[str, Any], context: Mapping[str, Any] | None = None
 class UnknownEventType(ValueError):
     def __init__(self, value: object) -> None:
         if isinstance(value, str):
-            message = f"unknown event type {value!r}: not one of the {len(EVENT_TYPES)} types"
+            shown = repr(value) if len(value) <= 80 else repr(value[:80]) + "…"
+            message = f"unknown event type {shown}: not one of the {len(EVENT_TYPES)} types"
         elif value is None:
             message = "type is missing"
         else:

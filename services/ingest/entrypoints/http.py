@@ -7,7 +7,7 @@ batch size (413), scope (403), validation of the whole batch (422), Kafka (503),
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -25,7 +25,7 @@ from services.ingest.domain.binding import (
     raw_events,
 )
 from services.ingest.domain.grants import TokenGrant
-from services.ingest.domain.validation import InvalidEvents, OutOfScope
+from services.ingest.domain.validation import EventProblem, InvalidEvents, OutOfScope, listed
 from services.ingest.entrypoints.middleware import RequestContext
 from services.ingest.entrypoints.openapi import operation
 from services.ingest.metrics import IngestMetrics
@@ -43,16 +43,17 @@ class ApiError(Exception):
         self,
         status: int,
         detail: str,
-        errors: list[dict[str, Any]] | None = None,
+        problems: Sequence[EventProblem] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
-        self.status, self.detail, self.errors, self.headers = status, detail, errors, headers
+        self.status, self.detail, self.problems, self.headers = status, detail, problems, headers
 
     def response(self) -> JSONResponse:
         body: dict[str, Any] = {"detail": self.detail}
-        if self.errors is not None:
-            body["errors"] = self.errors
+        if self.problems is not None:  # at most the first MAX_LISTED, each clipped: a small answer
+            body["errors"] = listed(self.problems)
+            body["total"] = len(self.problems)
         return JSONResponse(body, status_code=self.status, headers=self.headers)
 
 
@@ -113,9 +114,9 @@ def create_app(
         try:
             accepted = await ingest.intake.accept(events, grant)
         except OutOfScope as exc:
-            raise ApiError(403, str(exc), [p.to_json() for p in exc.problems]) from exc
+            raise ApiError(403, str(exc), exc.problems) from exc
         except InvalidEvents as exc:
-            raise ApiError(422, str(exc), [p.to_json() for p in exc.problems]) from exc
+            raise ApiError(422, str(exc), exc.problems) from exc
         except BrokerUnavailable as exc:
             log.warning("publishing failed: %s", exc)
             raise ApiError(
