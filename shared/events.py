@@ -26,6 +26,8 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     SerializeAsAny,
+    Strict,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
     create_model,
@@ -117,7 +119,7 @@ class EventData(BaseModel):
 
 
 class InventionGranted(EventData):
-    high_value: bool = False
+    high_value: StrictBool = False
 
 
 class InventionLapsed(EventData):
@@ -144,7 +146,7 @@ class InventionTransferred(EventData):
 
 
 class InventionReclassified(EventData):
-    high_value: bool
+    high_value: StrictBool
 
 
 class PctApplicationFiled(EventData):
@@ -152,8 +154,8 @@ class PctApplicationFiled(EventData):
 
 
 class TrademarkRegistered(EventData):
-    agricultural: bool = False
-    geographical_indication: bool = False
+    agricultural: StrictBool = False
+    geographical_indication: StrictBool = False
 
 
 class TrademarkLapsed(EventData):
@@ -177,14 +179,14 @@ class WorkCopyrightRegistered(EventData):
 
 
 class PledgeRegistered(EventData):
-    amount_cny: Annotated[float, Field(gt=0, lt=1e13)]
+    amount_cny: Annotated[float, Strict(), Field(gt=0, lt=1e13)]
 
 
 class RevenueReported(EventData):
     needs_subject: ClassVar[bool] = False
 
-    year: Annotated[int, Field(ge=2000, le=2100)]
-    amount_cny: Annotated[float, Field(ge=0, lt=1e13)]
+    year: Annotated[int, Strict(), Field(ge=2000, le=2100)]
+    amount_cny: Annotated[float, Strict(), Field(ge=0, lt=1e13)]
 
 
 DATA_MODELS: Mapping[str, type[EventData]] = {
@@ -206,6 +208,20 @@ DATA_MODELS: Mapping[str, type[EventData]] = {
 EVENT_TYPES: tuple[str, ...] = tuple(DATA_MODELS)
 
 
+_RFC3339 = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+
+
+def _rfc3339(value: Any) -> Any:
+    """Only what the schema says (`format: date-time`): no Unix timestamps, no other forms."""
+    if isinstance(value, str) and _RFC3339.match(value) is None or isinstance(value, int | float):
+        raise ValueError(
+            "time must be an RFC 3339 date-time with its offset, e.g. 2023-05-12T00:00:00+08:00"
+        )
+    return value
+
+
 class CloudEvent(BaseModel):
     """One registration event, CloudEvents 1.0 with a typed `data`."""
 
@@ -216,7 +232,7 @@ class CloudEvent(BaseModel):
     source: ShortText
     type: str
     subject: ShortText | None = None
-    time: AwareDatetime
+    time: Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
     datacontenttype: Literal["application/json"] = "application/json"
     data: SerializeAsAny[EventData]
 

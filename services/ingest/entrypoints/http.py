@@ -27,10 +27,16 @@ from services.ingest.domain.binding import (
 from services.ingest.domain.grants import TokenGrant
 from services.ingest.domain.validation import EventProblem, InvalidEvents, OutOfScope, listed
 from services.ingest.entrypoints.middleware import RequestContext
-from services.ingest.entrypoints.openapi import operation
+from services.ingest.entrypoints.openapi import (
+    NO_ANSWER,
+    operation,
+    ready_answers,
+    with_plan_districts,
+)
 from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import IngestSettings
 from shared.ops import ops_router
+from shared.plan import load_plan
 
 log = logging.getLogger(__name__)
 ADD_TOKEN_HINT = "iprwatch tokens add NAME --source SOURCE --type TYPE"  # noqa: S105
@@ -76,7 +82,9 @@ def create_app(
     app = FastAPI(
         title="IPR Watch ingest",
         version="1",
-        description="Registry systems push CloudEvents 1.0 here; each is published to Kafka.",
+        description="Registry systems push CloudEvents 1.0 here; each is published to Kafka. "
+        "A 202 means Kafka holds every event of the request; after a 4xx none was published. "
+        + NO_ANSWER,
         lifespan=lifespan,
     )
 
@@ -132,7 +140,13 @@ def create_app(
         if app.openapi_schema is None:
             schema = default_openapi()
             schema.setdefault("components", {}).setdefault("schemas", {}).update(components)
-            app.openapi_schema = schema
+            schema["components"]["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "a registry system's token (`iprwatch tokens add`)"}
+            }  # fmt: skip
+            running: Ingest | None = getattr(app.state, "ingest", None)
+            plan = running.plan if running is not None else load_plan(settings.plan.plan_file)
+            app.openapi_schema = ready_answers(with_plan_districts(schema, plan.district_codes))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
