@@ -31,8 +31,16 @@ expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]
 """
 
 
+@pytest.mark.parametrize(
+    "phases",
+    [
+        "examples,fuzzing",  # some 130 cases, in `make test`
+        # the coverage phase adds some 7,700 boundary cases (5 minutes on a busy machine)
+        pytest.param("examples,coverage,fuzzing", marks=pytest.mark.slow),
+    ],
+)
 def test_schemathesis_finds_no_server_error_and_no_departure_from_the_document(
-    infra: Endpoints, kafka_settings: KafkaSettings, tmp_path: Path
+    infra: Endpoints, kafka_settings: KafkaSettings, tmp_path: Path, phases: str
 ) -> None:
     token = TokenStore(tmp_path / "tokens.json").add("schemathesis", ["*"], ["*"])
     config = tmp_path / "schemathesis.toml"
@@ -43,7 +51,7 @@ def test_schemathesis_finds_no_server_error_and_no_departure_from_the_document(
                 sys.executable, "-m", "schemathesis.cli", "--config-file", str(config),
                 "run", f"{ingest.url}/openapi.json",
                 "--checks", "all", "--exclude-checks", "positive_data_acceptance",
-                "--phases", "examples,coverage,fuzzing",
+                "--phases", phases,
                 "--max-examples", str(EXAMPLES_PER_OPERATION), "--seed", "20261125",
                 "--header", f"Authorization: Bearer {token}",
                 "--no-color",
