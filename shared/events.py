@@ -12,31 +12,93 @@ backward compatible gets new type names and a new topic.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     SerializeAsAny,
+    Strict,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
     create_model,
     field_validator,
     model_validator,
 )
-from pydantic_core import to_jsonable_python
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, to_jsonable_python
 
 CONTRACT_VERSION = 1
 SPEC_VERSION = "1.0"
 TYPE_PREFIX = "cn.ipr."
 EARLIEST_ACT = date(1985, 1, 1)  # the Chinese Patent Law took effect on 1985-04-01
 
-DistrictCode = Annotated[str, StringConstraints(pattern=r"^50\d{4}$")]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+DistrictCode = Annotated[str, StringConstraints(pattern=r"^50[0-9]{4}$")]
+
+# Every string of an event must be storable as PostgreSQL `text` and readable in a log: no C0
+# control character (NUL included), no DEL, no C1 control character, no lone UTF-16 surrogate
+# (JSON can write one, UTF-8 cannot encode it). The JSON Schema states the control characters as
+# a pattern; surrogates are not characters of a JSON Schema string, so only the check names them.
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
+TEXT_PATTERN = f"^[^{_CONTROL}]*$"
+IDENTIFIER_PATTERN = rf"^[^\s{_CONTROL}]([^{_CONTROL}]*[^\s{_CONTROL}])?$"
+_UNSTORABLE = re.compile(rf"[{_CONTROL}\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """`value` unless it is a string PostgreSQL cannot store as `text` (a ValueError naming the
+    character then); run before the string checks, so a lone surrogate gets this message too."""
+    found = _UNSTORABLE.search(value) if isinstance(value, str) else None
+    if found is None:
+        return value
+    char = found.group()
+    kind = "a lone UTF-16 surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+    raise ValueError(f"{kind} (U+{ord(char):04X}) at position {found.start()} is not allowed")
+
+
+def _trimmed(value: str) -> str:
+    if value != value.strip():
+        raise ValueError("leading or trailing whitespace is not allowed")
+    return value
+
+
+class _Pattern:
+    """Adds a pattern to a string's JSON Schema (the check itself is a validator's)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = self.pattern
+        return json_schema
+
+
+# Free text, storable (`reason`, `category`).
+_FREE_TEXT = (BeforeValidator(storable), _Pattern(TEXT_PATTERN))
+Reason = Annotated[str, StringConstraints(max_length=256), *_FREE_TEXT]
+Category = Annotated[str, StringConstraints(max_length=64), *_FREE_TEXT]
+
+
+# An identifier (`id`, `source`, `subject`): 1-256 characters, storable, no surrounding spaces.
+ShortText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=256),
+    BeforeValidator(storable),
+    AfterValidator(_trimmed),
+    _Pattern(IDENTIFIER_PATTERN),
+]
 
 
 class EventData(BaseModel):
@@ -57,11 +119,11 @@ class EventData(BaseModel):
 
 
 class InventionGranted(EventData):
-    high_value: bool = False
+    high_value: StrictBool = False
 
 
 class InventionLapsed(EventData):
-    reason: Annotated[str, StringConstraints(max_length=256)] | None = None
+    reason: Reason | None = None
 
 
 class InventionRestored(EventData):
@@ -84,7 +146,7 @@ class InventionTransferred(EventData):
 
 
 class InventionReclassified(EventData):
-    high_value: bool
+    high_value: StrictBool
 
 
 class PctApplicationFiled(EventData):
@@ -92,8 +154,8 @@ class PctApplicationFiled(EventData):
 
 
 class TrademarkRegistered(EventData):
-    agricultural: bool = False
-    geographical_indication: bool = False
+    agricultural: StrictBool = False
+    geographical_indication: StrictBool = False
 
 
 class TrademarkLapsed(EventData):
@@ -113,18 +175,18 @@ class SoftwareCopyrightRegistered(EventData):
 
 
 class WorkCopyrightRegistered(EventData):
-    category: Annotated[str, StringConstraints(max_length=64)] | None = None
+    category: Category | None = None
 
 
 class PledgeRegistered(EventData):
-    amount_cny: Annotated[float, Field(gt=0, lt=1e13)]
+    amount_cny: Annotated[float, Strict(), Field(gt=0, lt=1e13)]
 
 
 class RevenueReported(EventData):
     needs_subject: ClassVar[bool] = False
 
-    year: Annotated[int, Field(ge=2000, le=2100)]
-    amount_cny: Annotated[float, Field(ge=0, lt=1e13)]
+    year: Annotated[int, Strict(), Field(ge=2000, le=2100)]
+    amount_cny: Annotated[float, Strict(), Field(ge=0, lt=1e13)]
 
 
 class StatisticReported(EventData):
@@ -162,6 +224,20 @@ DATA_MODELS: Mapping[str, type[EventData]] = {
 EVENT_TYPES: tuple[str, ...] = tuple(DATA_MODELS)
 
 
+_RFC3339 = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+
+
+def _rfc3339(value: Any) -> Any:
+    """Only what the schema says (`format: date-time`): no Unix timestamps, no other forms."""
+    if isinstance(value, str) and _RFC3339.match(value) is None or isinstance(value, int | float):
+        raise ValueError(
+            "time must be an RFC 3339 date-time with its offset, e.g. 2023-05-12T00:00:00+08:00"
+        )
+    return value
+
+
 class CloudEvent(BaseModel):
     """One registration event, CloudEvents 1.0 with a typed `data`."""
 
@@ -172,7 +248,7 @@ class CloudEvent(BaseModel):
     source: ShortText
     type: str
     subject: ShortText | None = None
-    time: AwareDatetime
+    time: Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
     datacontenttype: Literal["application/json"] = "application/json"
     data: SerializeAsAny[EventData]
 
@@ -253,7 +329,8 @@ def parse_event(raw: Mapping[str, Any], context: Mapping[str, Any] | None = None
 class UnknownEventType(ValueError):
     def __init__(self, value: object) -> None:
         if isinstance(value, str):
-            message = f"unknown event type {value!r}: not one of the {len(EVENT_TYPES)} types"
+            shown = repr(value) if len(value) <= 80 else repr(value[:80]) + "…"
+            message = f"unknown event type {shown}: not one of the {len(EVENT_TYPES)} types"
         elif value is None:
             message = "type is missing"
         else:

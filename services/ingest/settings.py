@@ -20,6 +20,8 @@ class IngestSettings(BaseSettings):
     max_batch_events: int = Field(default=10_000, ge=1)
     publish_timeout_seconds: float = Field(default=5.0, gt=0)
     retry_after_seconds: int = Field(default=5, ge=1)
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    body_timeout_seconds: float = Field(default=60.0, gt=0)
     tokens_file: Path = Field(default_factory=default_tokens_file)
     producer_batch_bytes: int = Field(default=512 * 1024, ge=16 * 1024, le=1_000_000)
     log_level: str = "INFO"

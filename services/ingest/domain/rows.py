@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from shared.events import SPEC_VERSION
+from shared.events import DATA_MODELS, SPEC_VERSION
 
 DATA_PREFIX = "data."
 
@@ -39,6 +39,24 @@ def csv_rows(stream: TextIO) -> Iterator[Row]:
             yield Row(reader.line_num, text, None, str(exc))
 
 
+def _typed(event_type: Any, field: str, cell: str) -> Any:
+    """A `data.<field>` cell as the JSON type its field has in the contract (a CSV cell is text;
+    the contract takes `true`, `5`, not `"true"`, `"5"`); left as text when it is not one."""
+    model = DATA_MODELS.get(event_type) if isinstance(event_type, str) else None
+    info = model.model_fields.get(field) if model is not None else None
+    kind = info.annotation if info is not None else None
+    text = cell.strip()
+    if kind is bool:
+        return {"true": True, "false": False}.get(text.lower(), cell)
+    if kind in (int, float):
+        try:
+            number = json.loads(text)
+        except ValueError:
+            return cell
+        return number if isinstance(number, int | float) and not isinstance(number, bool) else cell
+    return cell
+
+
 def _event_of_record(record: dict[str | Any, str | Any]) -> dict[str, Any]:
     if None in record:
         raise ValueError("the row has more cells than the header has columns")
@@ -54,7 +72,8 @@ def _event_of_record(record: dict[str | Any, str | Any]) -> dict[str, Any]:
                 raise ValueError("the data column must hold a JSON object")
             data.update(parsed)
         elif name.startswith(DATA_PREFIX):
-            data[name[len(DATA_PREFIX) :]] = cell
+            field = name[len(DATA_PREFIX) :]
+            data[field] = _typed(record.get("type"), field, cell)
         else:
             event[name] = cell
     event["data"] = data

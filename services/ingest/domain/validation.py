@@ -19,6 +19,16 @@ from shared.events import DATA_MODELS, SPEC_VERSION, CloudEvent, UnknownEventTyp
 
 CLOCK_SKEW = timedelta(minutes=10)
 UNKNOWN_TYPE = "unknown"
+MAX_LISTED = 100  # problems listed in an answer; the answer gives the total as well
+ID_CHARS, FIELD_CHARS, PROBLEM_CHARS = 64, 128, 256  # what an answer echoes of each, at most
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters (marked with `…`), any lone surrogate escaped: an answer
+    stays small and encodable whatever a request holds."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.encode("utf-8", "backslashreplace").decode()
 
 
 @dataclass(frozen=True)
@@ -30,14 +40,28 @@ class EventProblem:
     reason: str = dataclasses.field(default="invalid", compare=False)  # a bounded metric label
 
     def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "id": self.id, "field": self.field, "problem": self.problem}
+        """The problem as an answer lists it: the event's id, field and message clipped."""
+        return {
+            "index": self.index,
+            "id": None if self.id is None else clip(self.id, ID_CHARS),
+            "field": clip(self.field, FIELD_CHARS),
+            "problem": clip(self.problem, PROBLEM_CHARS),
+        }
+
+
+def listed(problems: Sequence[EventProblem]) -> list[dict[str, Any]]:
+    """The first `MAX_LISTED` problems, as an answer lists them."""
+    return [problem.to_json() for problem in problems[:MAX_LISTED]]
 
 
 class InvalidEvents(Exception):
     """Some events of a request are not valid: nothing of the request may be published."""
 
     def __init__(self, problems: Sequence[EventProblem], events: int) -> None:
-        super().__init__(f"{len({p.index for p in problems})} of {events} event(s) are invalid")
+        message = f"{len({p.index for p in problems})} of {events} event(s) are invalid"
+        if len(problems) > MAX_LISTED:
+            message += f"; the first {MAX_LISTED} of {len(problems)} problems are listed"
+        super().__init__(message)
         self.problems = list(problems)
         self.events = events
 
@@ -46,7 +70,10 @@ class OutOfScope(Exception):
     """The token may not write some events of the request (their `source` or `type`)."""
 
     def __init__(self, grant: TokenGrant, problems: Sequence[EventProblem]) -> None:
-        super().__init__(f"token {grant.name!r} may not send {len(problems)} of these event(s)")
+        message = f"token {grant.name!r} may not send {len(problems)} of these event(s)"
+        if len(problems) > MAX_LISTED:
+            message += f"; the first {MAX_LISTED} are listed"
+        super().__init__(message)
         self.grant = grant
         self.problems = list(problems)
 
@@ -62,7 +89,8 @@ def _problem_of(index: int, event_id: str | None, error: ErrorDetails) -> EventP
     message = error["msg"].removeprefix("Value error, ")
     reason = "invalid_data" if loc[:1] == ("data",) else "invalid_envelope"
     if loc == ("specversion",):
-        message = f'specversion must be "{SPEC_VERSION}" (CloudEvents 1.0), got {error["input"]!r}'
+        given = clip(repr(error["input"]), 40)
+        message = f'specversion must be "{SPEC_VERSION}" (CloudEvents 1.0), got {given}'
         reason = "bad_specversion"
     elif kind == "missing" or (loc == ("subject",) and error["input"] is None):
         message = "required" if loc != ("subject",) else "required: the right's number"
@@ -109,13 +137,11 @@ def check_scope(raw_events: Sequence[Any], grant: TokenGrant) -> None:
         event_id = raw.get("id") if isinstance(raw.get("id"), str) else None
         source, event_type = raw.get("source"), raw.get("type")
         if isinstance(source, str) and not grant.allows_source(source):
-            problems.append(EventProblem(index, event_id, "source",
-                                         f"token {grant.name!r} may not send source {source!r}",
-                                         "forbidden_source"))  # fmt: skip
+            message = f"token {grant.name!r} may not send source {clip(repr(source), 80)}"
+            problems.append(EventProblem(index, event_id, "source", message, "forbidden_source"))
         if isinstance(event_type, str) and not grant.allows_type(event_type):
-            problems.append(EventProblem(index, event_id, "type",
-                                         f"token {grant.name!r} may not send type {event_type!r}",
-                                         "forbidden_type"))  # fmt: skip
+            message = f"token {grant.name!r} may not send type {clip(repr(event_type), 80)}"
+            problems.append(EventProblem(index, event_id, "type", message, "forbidden_type"))
     if problems:
         raise OutOfScope(grant, problems)
 

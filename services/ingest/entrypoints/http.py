@@ -7,7 +7,7 @@ batch size (413), scope (403), validation of the whole batch (422), Kafka (503),
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -25,12 +25,18 @@ from services.ingest.domain.binding import (
     raw_events,
 )
 from services.ingest.domain.grants import TokenGrant
-from services.ingest.domain.validation import InvalidEvents, OutOfScope
+from services.ingest.domain.validation import EventProblem, InvalidEvents, OutOfScope, listed
 from services.ingest.entrypoints.middleware import RequestContext
-from services.ingest.entrypoints.openapi import operation
+from services.ingest.entrypoints.openapi import (
+    NO_ANSWER,
+    operation,
+    ready_answers,
+    with_plan_districts,
+)
 from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import IngestSettings
 from shared.ops import ops_router
+from shared.plan import load_plan
 
 log = logging.getLogger(__name__)
 ADD_TOKEN_HINT = "iprwatch tokens add NAME --source SOURCE --type TYPE"  # noqa: S105
@@ -43,16 +49,17 @@ class ApiError(Exception):
         self,
         status: int,
         detail: str,
-        errors: list[dict[str, Any]] | None = None,
+        problems: Sequence[EventProblem] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
-        self.status, self.detail, self.errors, self.headers = status, detail, errors, headers
+        self.status, self.detail, self.problems, self.headers = status, detail, problems, headers
 
     def response(self) -> JSONResponse:
         body: dict[str, Any] = {"detail": self.detail}
-        if self.errors is not None:
-            body["errors"] = self.errors
+        if self.problems is not None:  # at most the first MAX_LISTED, each clipped: a small answer
+            body["errors"] = listed(self.problems)
+            body["total"] = len(self.problems)
         return JSONResponse(body, status_code=self.status, headers=self.headers)
 
 
@@ -75,7 +82,9 @@ def create_app(
     app = FastAPI(
         title="IPR Watch ingest",
         version="1",
-        description="Registry systems push CloudEvents 1.0 here; each is published to Kafka.",
+        description="Registry systems push CloudEvents 1.0 here; each is published to Kafka. "
+        "A 202 means Kafka holds every event of the request; after a 4xx none was published. "
+        + NO_ANSWER,
         lifespan=lifespan,
     )
 
@@ -113,9 +122,9 @@ def create_app(
         try:
             accepted = await ingest.intake.accept(events, grant)
         except OutOfScope as exc:
-            raise ApiError(403, str(exc), [p.to_json() for p in exc.problems]) from exc
+            raise ApiError(403, str(exc), exc.problems) from exc
         except InvalidEvents as exc:
-            raise ApiError(422, str(exc), [p.to_json() for p in exc.problems]) from exc
+            raise ApiError(422, str(exc), exc.problems) from exc
         except BrokerUnavailable as exc:
             log.warning("publishing failed: %s", exc)
             raise ApiError(
@@ -131,7 +140,13 @@ def create_app(
         if app.openapi_schema is None:
             schema = default_openapi()
             schema.setdefault("components", {}).setdefault("schemas", {}).update(components)
-            app.openapi_schema = schema
+            schema["components"]["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "a registry system's token (`iprwatch tokens add`)"}
+            }  # fmt: skip
+            running: Ingest | None = getattr(app.state, "ingest", None)
+            plan = running.plan if running is not None else load_plan(settings.plan.plan_file)
+            app.openapi_schema = ready_answers(with_plan_districts(schema, plan.district_codes))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -7,6 +7,7 @@ import gc
 import uvicorn
 
 from services.ingest.entrypoints.http import create_app
+from services.ingest.entrypoints.server import deadline_protocol
 from services.ingest.settings import IngestSettings
 from shared.telemetry import configure_logging
 
@@ -18,4 +19,10 @@ def run() -> None:
     # and keep what was loaded at start out of every collection.
     gc.set_threshold(50_000, 20, 50)
     gc.freeze()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        http=deadline_protocol(settings.header_timeout_seconds, settings.body_timeout_seconds),
+    )

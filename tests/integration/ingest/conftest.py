@@ -3,9 +3,10 @@ reading a topic back, and a Kafka broker of a test's own that it may stop and re
 
 from __future__ import annotations
 
+import os
 import signal
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from fastapi import FastAPI
 
 from iprwatch.stack import kafka
 from iprwatch.stack.home import StackHome
-from iprwatch.stack.processes import free_port, is_alive, stop
-from iprwatch.stack.stack import Endpoints
+from iprwatch.stack.processes import LOOPBACK, free_port, is_alive, stop
+from iprwatch.stack.stack import Endpoints, launch_service, service_marker, wait_ready
 from services.ingest.adapters.tokens import TokenStore
 from services.ingest.entrypoints.http import create_app
 from services.ingest.settings import IngestSettings
@@ -129,3 +130,38 @@ def own_broker(stack_home: StackHome, infra: Endpoints, tmp_path: Path) -> Itera
         yield broker
     finally:
         stop(broker.pid, kafka.MARKER, timeout=30)
+
+
+@dataclass(frozen=True)
+class IngestProcess:
+    url: str
+    pid: int
+    tokens_file: Path
+    log: Path
+
+
+@contextmanager
+def ingest_process(
+    infra: Endpoints, kafka_settings: KafkaSettings, folder: Path, env: Mapping[str, str] = {}
+) -> Iterator[IngestProcess]:
+    """`iprwatch ingest` as a process of its own on the session's broker, on a free port, with
+    its tokens file in `folder` and the extra `IPRWATCH_INGEST_...` settings of `env`."""
+    port = free_port()
+    tokens = folder / "tokens.json"
+    log = folder / "ingest.log"
+    full_env = {
+        **os.environ,
+        **infra.service_env(),
+        "IPRWATCH_KAFKA_EVENTS_TOPIC": kafka_settings.events_topic,
+        "IPRWATCH_KAFKA_PARTITIONS": str(kafka_settings.partitions),
+        "IPRWATCH_INGEST_PORT": str(port),
+        "IPRWATCH_INGEST_TOKENS_FILE": str(tokens),
+        **env,
+    }
+    pid = launch_service("ingest", full_env, log)
+    url = f"http://{LOOPBACK}:{port}"
+    try:
+        wait_ready(url, pid, "ingest", log)
+        yield IngestProcess(url, pid, tokens, log)
+    finally:
+        stop(pid, service_marker("ingest"), timeout=20)

@@ -14,39 +14,24 @@ from pathlib import Path
 import pytest
 
 from iprwatch.stack.home import REPO_ROOT
-from iprwatch.stack.processes import LOOPBACK, free_port, stop
-from iprwatch.stack.stack import Endpoints, launch_service, service_marker, wait_ready
+from iprwatch.stack.stack import Endpoints
 from services.ingest.adapters.tokens import TokenStore
 from shared.events import EXAMPLES
 from shared.settings import KafkaSettings
-from tests.integration.ingest.conftest import read_topic
+from tests.integration.ingest.conftest import ingest_process, read_topic
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def ingest_url(infra: Endpoints, kafka_settings: KafkaSettings, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    tokens = tmp_path / "tokens.json"
-    env = {
-        **os.environ,
-        **infra.service_env(),
-        "IPRWATCH_KAFKA_EVENTS_TOPIC": kafka_settings.events_topic,
-        "IPRWATCH_KAFKA_PARTITIONS": str(kafka_settings.partitions),
-        "IPRWATCH_INGEST_PORT": str(port),
-        "IPRWATCH_INGEST_TOKENS_FILE": str(tokens),
-    }
     (tmp_path / "cnipa.token").write_text(
-        TokenStore(tokens).add("cnipa", ["/registries/cnipa/*"], ["cn.ipr.patent.*"])
+        TokenStore(tmp_path / "tokens.json").add(
+            "cnipa", ["/registries/cnipa/*"], ["cn.ipr.patent.*"]
+        )
     )
-    log = tmp_path / "ingest.log"
-    pid = launch_service("ingest", env, log)
-    url = f"http://{LOOPBACK}:{port}"
-    try:
-        wait_ready(url, pid, "ingest", log)
-        yield url
-    finally:
-        stop(pid, service_marker("ingest"), timeout=20)
+    with ingest_process(infra, kafka_settings, tmp_path) as ingest:
+        yield ingest.url
 
 
 def run_import(*args: str) -> tuple[int, dict[str, object]]:

@@ -88,7 +88,7 @@ def test_csv_rows_become_events_with_typed_data_columns() -> None:
         "type": "cn.ipr.patent.invention.granted",
         "subject": "ZL1",
         "time": "2023-05-12T00:00:00+08:00",
-        "data": {"district": "500112", "high_value": "true"},
+        "data": {"district": "500112", "high_value": True},
     }
     assert rows[1].event is not None
     assert rows[1].event["data"] == {"district": "500103", "year": 2023, "amount_cny": 5}

@@ -103,6 +103,7 @@ async def test_one_bad_event_refuses_the_whole_batch_with_every_problem(
                 "problem": "unknown event type 'x.y': not one of the 15 types",
             },
         ],
+        "total": 2,
     }
     assert publisher.published == []
     metrics = samples((await client.get("/metrics")).text, "ipr_ingest_events_rejected_total")

@@ -85,7 +85,11 @@ def test_revenue_reports_need_no_subject() -> None:
             "time",
             "time 2026-01-01T08:11:00+08:00 is in the future",
         ),
-        (example(time="2023-05-12T00:00:00"), "time", "Input should have timezone info"),
+        (
+            example(time="2023-05-12T00:00:00"),
+            "time",
+            "time must be an RFC 3339 date-time with its offset, e.g. 2023-05-12T00:00:00+08:00",
+        ),
         (
             example(data={"district": "500199"}),
             "data.district",
@@ -94,7 +98,7 @@ def test_revenue_reports_need_no_subject() -> None:
         (
             example(data={"district": "110101"}),
             "data.district",
-            "String should match pattern '^50\\d{4}$'",
+            "String should match pattern '^50[0-9]{4}$'",
         ),
         (example(data={"colour": "red"}), "data.colour", "unknown data field 'data.colour'"),
         (example(colour="red"), "colour", "unknown attribute 'colour'"),
