@@ -89,6 +89,7 @@ class _Pattern:
 _FREE_TEXT = (BeforeValidator(storable), _Pattern(TEXT_PATTERN))
 Reason = Annotated[str, StringConstraints(max_length=256), *_FREE_TEXT]
 Category = Annotated[str, StringConstraints(max_length=64), *_FREE_TEXT]
+Document = Annotated[str, StringConstraints(max_length=256), *_FREE_TEXT]
 
 
 # An identifier (`id`, `source`, `subject`): 1-256 characters, storable, no surrounding spaces.
@@ -192,16 +193,16 @@ class RevenueReported(EventData):
 class StatisticReported(EventData):
     """An official figure of a `reported` indicator for a division and a period.
 
-    `indicator` is a plain snake_case key (plans declare no `reported` kind yet, so the
-    contract cannot check it against one); `period` is a year `YYYY` or a month `YYYY-MM`.
+    `indicator` is a plain snake_case key (the contract does not check it against the plans'
+    `reported` indicators yet); `period` is a year `YYYY` or a month `YYYY-MM`.
     """
 
     needs_subject: ClassVar[bool] = False
 
     indicator: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-    period: Annotated[str, StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2]))?$")]
+    period: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$")]
     value: Annotated[float, Field(allow_inf_nan=False)]
-    document: Annotated[str, StringConstraints(max_length=256)] | None = None
+    document: Document | None = None
 
 
 DATA_MODELS: Mapping[str, type[EventData]] = {

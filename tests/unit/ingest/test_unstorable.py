@@ -48,10 +48,12 @@ def settings(tmp_path: Path) -> IngestSettings:
 
 
 def test_every_string_field_is_covered() -> None:
-    assert len(CASES) == 115  # 14 types x (7 envelope + district), from_district, 2 free texts
+    # 15 types x (7 envelope + district), from_district, 2 free texts, a statistic's 3 texts
+    assert len(CASES) == 126
     assert {f for _, f in CASES} == {
         "specversion", "id", "source", "type", "subject", "time", "datacontenttype",
         "data.district", "data.from_district", "data.reason", "data.category",
+        "data.indicator", "data.period", "data.document",
     }  # fmt: skip
 
 
