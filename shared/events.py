@@ -42,7 +42,8 @@ SPEC_VERSION = "1.0"
 TYPE_PREFIX = "cn.ipr."
 EARLIEST_ACT = date(1985, 1, 1)  # the Chinese Patent Law took effect on 1985-04-01
 
-DistrictCode = Annotated[str, StringConstraints(pattern=r"^50[0-9]{4}$")]
+# A GB/T 2260 code; which codes are accepted is the plan's business (validation context).
+DistrictCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 
 # Every string of an event must be storable as PostgreSQL `text` and readable in a log: no C0
 # control character (NUL included), no DEL, no C1 control character, no lone UTF-16 surrogate

@@ -25,7 +25,8 @@ Json = dict[str, Any]
 def names() -> tuple[dict[str, str], dict[str, str]]:
     """(district code -> Chinese name, indicator key -> Chinese name), from the plan file."""
     plan = yaml.safe_load(PLAN_FILE.read_text())
-    districts = {plan["city"]["code"]: plan["city"]["name_zh"]}
+    area = plan.get("area") or plan["city"]
+    districts = {area["code"]: area["name_zh"]}
     districts.update({d["code"]: d["name_zh"] for d in plan["districts"]})
     return districts, {k: v["name_zh"] for k, v in plan["indicators"].items()}
 

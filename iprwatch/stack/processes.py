@@ -134,6 +134,10 @@ def is_alive(pid: int, marker: str | None = None) -> bool:
 
 
 def _reap(pid: int) -> None:
+    process = _children.get(pid)
+    if process is not None:  # through Popen, which keeps the exit status for `exit_reason`
+        process.poll()
+        return
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
 

@@ -75,7 +75,7 @@ def test_revenue_reports_need_no_subject() -> None:
         ({"subject": None}, "subject is required"),
         ({"time": "1984-12-31T00:00:00+08:00"}, "before 1985"),
         ({"time": "2023-05-12T00:00:00"}, "time"),
-        ({"data": {"district": "110101"}}, "district"),
+        ({"data": {"district": "50011"}}, "district"),  # not six digits
         ({"data": {"district": "500112", "colour": "red"}}, "colour"),
     ],
 )

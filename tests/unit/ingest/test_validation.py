@@ -96,9 +96,14 @@ def test_revenue_reports_need_no_subject() -> None:
             "unknown district code '500199': not a division of the plan",
         ),
         (
-            example(data={"district": "110101"}),
+            example(data={"district": "110101"}),  # Beijing's 东城区: real, not in the plan
             "data.district",
-            "String should match pattern '^50[0-9]{4}$'",
+            "unknown district code '110101': not a division of the plan",
+        ),
+        (
+            example(data={"district": "5001١١"}),  # Arabic-Indic digits are no GB/T 2260 code
+            "data.district",
+            "String should match pattern '^[0-9]{6}$'",
         ),
         (example(data={"colour": "red"}), "data.colour", "unknown data field 'data.colour'"),
         (example(colour="red"), "colour", "unknown attribute 'colour'"),
