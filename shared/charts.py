@@ -33,7 +33,7 @@ from matplotlib import dates as mdates  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator  # noqa: E402
 
 from shared.numbers import QUANTITY_ZH, axis_scale, plain, with_unit  # noqa: E402
 
@@ -55,6 +55,7 @@ FONT_FAMILY = "Noto Sans CJK SC"
 FONT_PACKAGE = "fonts-noto-cjk"
 MAIL_SIZE = (1200, 700)  # pixels; shown 600 wide in the mail: sharp on a phone at 2×
 DPI = 200
+FS = 9.5  # points: at 200 dpi, 26 px of 1200; on a 390 px wide phone screen still 8.5 px
 
 # Okabe & Ito (2008), "Color Universal Design": told apart with any colour vision.
 BLUE, ORANGE, VERMILLION, GREY, BLACK = "#0072B2", "#E69F00", "#D55E00", "#666666", "#000000"
@@ -84,7 +85,8 @@ class Forecast:
 class Chart:
     """What to draw. Dates are the days the values stand for (a month's value on its last day).
 
-    `required` is the path's value on `as_of` (the day the progress is read for);
+    `required` is the path's value on `required_on` (default `as_of`, the day the progress is
+    read for; for a year's value, the end of its year);
     `change_since`: the values are changes since that day (a division without a published
     baseline), not stocks, and the axis says so.
     """
@@ -102,6 +104,7 @@ class Chart:
     as_of: date | None = None
     required: float | None = None
     change_since: date | None = None
+    required_on: date | None = None
 
     @property
     def title(self) -> str:
@@ -269,24 +272,30 @@ def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]
         legend.insert(0, LEGEND_ACTUAL)
         assert last is not None  # noqa: S101 - chart.actual is not empty
         text = f"{with_unit(last[1], unit)}({_month_label(last[0])})"
-        below = chart.required is not None and chart.required > last[1]  # the path label above
-        ax.annotate(text, (num([last[0]])[0], y(last[1])), xytext=(0, -9 if below else 9),
-                    textcoords="offset points", ha="center", va="top" if below else "bottom",
-                    fontsize=8.5, color=BLUE, fontweight="bold", zorder=6,
+        # Away from the line that leads to it: below-right when behind the path (whose label
+        # is above), else above-left; toward the middle near the right edge.
+        below = chart.required is not None and chart.required > last[1]
+        first, final = _x_range(chart)
+        right = (_x(last[0]) - _x(first)) < 0.7 * (_x(final) - _x(first)) if below else False
+        ax.annotate(text, (num([last[0]])[0], y(last[1])),
+                    xytext=(6 if right else -6, -8 if below else 8), textcoords="offset points",
+                    ha="left" if right else "right", va="top" if below else "bottom",
+                    fontsize=FS, color=BLUE, fontweight="bold", zorder=6,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
                           "alpha": 0.85})  # fmt: skip
         labels.append(text)
 
-    # What the path requires on the day the progress is read for.
-    if chart.required is not None and chart.as_of is not None:
-        x = num([chart.as_of])[0]
+    # What the path requires on the day the progress is read for (of a year's value: that year's).
+    required_on = chart.required_on or chart.as_of
+    if chart.required is not None and required_on is not None:
+        x = num([required_on])[0]
         ax.plot([x], [y(chart.required)], marker="o", ms=5, color=BLACK, mfc="white", mew=1.2,
                 zorder=4)  # fmt: skip
         text = f"要求 {with_unit(chart.required, unit)}"
         above = last is None or chart.required > last[1]
         ax.annotate(text, (x, y(chart.required)), xytext=(-6, 6 if above else -6),
                     textcoords="offset points", ha="right", va="bottom" if above else "top",
-                    fontsize=8, color=BLACK, zorder=6,
+                    fontsize=FS, color=BLACK, zorder=6,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
                           "alpha": 0.85})  # fmt: skip
         labels.append(text)
@@ -299,9 +308,12 @@ def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]
         legend.insert(1 + (LEGEND_ACTUAL in legend) + (LEGEND_MILESTONES in legend),
                       LEGEND_TARGET)  # fmt: skip
         text = f"目标 {with_unit(chart.target, unit)}"
-        ax.annotate(text, (x, y(chart.target)), xytext=(4, 8), textcoords="offset points",
-                    ha="right", va="bottom", fontsize=8.5, color=VERMILLION, fontweight="bold",
-                    zorder=7)  # fmt: skip
+        below = chart.forecast is not None and chart.forecast.value > chart.target
+        ax.annotate(text, (x, y(chart.target)), xytext=(4, -9 if below else 8),
+                    textcoords="offset points", ha="right", va="top" if below else "bottom",
+                    fontsize=FS, color=VERMILLION, fontweight="bold", zorder=7,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                          "alpha": 0.85})  # fmt: skip
         labels.append(text)
 
     # Axes: dated x ticks, y in the officials' unit, a light grid.
@@ -313,6 +325,8 @@ def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]
     ax.xaxis.set_minor_locator(FixedLocator(num(minors)))
     ax.set_ylim(y(low) - (y(high) - y(low)) * 0.04 if low < 0 else 0, y(high) * 1.12)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: plain(v)))
+    if unit == "count" and divisor == 1:  # no half patents
+        ax.yaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
     quantity = QUANTITY_ZH.get(unit, "数值")
     if chart.change_since is not None:
         quantity = f"较{chart.change_since.year}年末增加"
@@ -320,9 +334,9 @@ def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]
             quantity = f"较{_day_label(chart.change_since)}增加"
     y_label = f"{quantity}({axis_unit})" if axis_unit else quantity
     x_label = "时间(年末)" if tick_labels and tick_labels[0].endswith("年末") else "时间(月末)"
-    ax.set_ylabel(y_label, fontsize=9)
-    ax.set_xlabel(x_label, fontsize=9, labelpad=3)
-    ax.tick_params(axis="both", labelsize=8.5, length=3)
+    ax.set_ylabel(y_label, fontsize=FS)
+    ax.set_xlabel(x_label, fontsize=FS, labelpad=3)
+    ax.tick_params(axis="both", labelsize=FS, length=3)
     ax.tick_params(axis="x", which="minor", length=1.5)
     ax.grid(True, axis="y", color="#dddddd", lw=0.6)
     ax.grid(True, axis="x", which="major", color="#eeeeee", lw=0.6)
@@ -332,10 +346,10 @@ def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]
 
     # Title (division · indicator, the plan below it) and the key figures.
     head = f"{chart.division} · {chart.indicator}"
-    fig.text(0.02, 0.955, head, fontsize=12.5, fontweight="bold", va="top")
-    fig.text(0.02, 0.885, _chinese_quotes(chart.plan), fontsize=8, color=GREY, va="top")
+    fig.text(0.02, 0.96, head, fontsize=14, fontweight="bold", va="top")
+    fig.text(0.02, 0.885, _chinese_quotes(chart.plan), fontsize=FS, color=GREY, va="top")
     figures = _figures_line(chart)
-    line = fig.text(0.02, 0.835, figures, fontsize=8.5, va="top")
+    line = fig.text(0.02, 0.83, figures, fontsize=FS, va="top")
     _fit(fig, line, smallest=6.5)
 
     order = [LEGEND_ACTUAL, LEGEND_PATH, LEGEND_MILESTONES, LEGEND_TARGET, LEGEND_FORECAST]
@@ -343,7 +357,7 @@ def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]
     found = dict(zip(names, handles, strict=True))
     shown = [n for n in order if n in found]
     fig.legend([found[n] for n in shown], shown, loc="lower center", ncol=len(shown),
-               fontsize=8.5, frameon=False, bbox_to_anchor=(0.5, 0.0), handlelength=2.2,
+               fontsize=FS, frameon=False, bbox_to_anchor=(0.5, 0.0), handlelength=2.2,
                columnspacing=1.4)  # fmt: skip
 
     fig.canvas.draw()

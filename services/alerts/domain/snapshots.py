@@ -39,14 +39,17 @@ def snapshot_of(
     x_max = months_between(start, f"{plan.target_date:%Y-%m}")
     path: list[list[float]] = []  # the pre-dates form, kept for older readers
     dated: list[list[Any]] = []
+    annual = spec.kind == "annual"  # a year's value: the path asks it of the year's end
     for x in range(0, x_max + 1):
         day = start if x == 0 else month_end(_month_after(start, x))
         required = required_value(plan, a.district, a.indicator, day)
         if required is None:
             continue
-        dated.append([day.isoformat(), required])
         if x % 3 == 0:
             path.append([float(x), required])
+        if annual and x and day.month != 12:
+            continue
+        dated.append([day.isoformat(), required])
     area = a.district == plan.city.code
     milestones = [
         [f"{year}-12-31", figure.value]
@@ -80,6 +83,7 @@ def snapshot_of(
         "change_since": start.isoformat() if change else None,
         "at": now.isoformat(),
         "as_of": (today or now.astimezone(SHANGHAI).date()).isoformat(),
+        "required_on": f"{a.month[:4]}-12-31" if annual and a.month else None,
         "actual": [[month_end(m).isoformat(), v] for m, v in points],
         "path_dated": dated,
         "milestones": milestones,
@@ -129,6 +133,7 @@ def chart_of(s: dict[str, Any]) -> Chart:
         as_of=date.fromisoformat(str(as_of)) if as_of else None,
         required=_optional(s.get("required")),
         change_since=date.fromisoformat(str(since)) if since else None,
+        required_on=date.fromisoformat(str(s["required_on"])) if s.get("required_on") else None,
     )
 
 

@@ -225,3 +225,17 @@ def test_the_area_chart_has_the_plan_milestones(tmp_path: Path) -> None:
     assert drawn.x_ticks == tuple(f"{y}年末" for y in range(2025, 2031))
     assert drawn.legend[:3] == ("实际值", "规划路径", "年度目标")
     assert drawn.labels[0] == "1,500件(2027年6月)"
+
+
+def test_a_years_value_is_held_against_its_years_end() -> None:
+    plan = load_plan(default_plan_path())
+    points = [("2022-12", 4.1e8), ("2023-12", 5.2e8)]
+    a = assess(plan, "500000", "ip_service_revenue_cny", points, date(2024, 6, 30))
+    s = snapshot_of(a, plan, points, NOW, date(2024, 6, 30))
+    assert s["required_on"] == "2023-12-31" and s["required"] == pytest.approx(1e9 * 1095 / 1826)
+    assert [d for d, _ in s["path_dated"]] == [f"{y}-12-31" for y in range(2020, 2026)]
+    chart = chart_of(s)
+    assert chart.required_on == date(2023, 12, 31)
+    _, drawn = png(chart)
+    assert drawn.y_label == "金额(亿元)"
+    assert drawn.labels == ("5.2亿元(2023年12月)", "要求 6亿元", "目标 10亿元")
