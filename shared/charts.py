@@ -360,13 +360,12 @@ def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]
                fontsize=FS, frameon=False, bbox_to_anchor=(0.5, 0.0), handlelength=2.2,
                columnspacing=1.4)  # fmt: skip
 
-    fig.canvas.draw()
     drawn = Drawn(
         title=chart.title,
         figures=figures,
         x_label=x_label,
         y_label=y_label,
-        x_ticks=tuple(t.get_text() for t in ax.get_xticklabels()),
+        x_ticks=tuple(tick_labels),
         legend=tuple(shown),
         labels=tuple(labels),
         size=(width, height),
