@@ -17,6 +17,7 @@ and alt texts read instead of the pixels.
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -123,6 +124,7 @@ class Drawn:
     legend: tuple[str, ...]
     labels: tuple[str, ...]  # next to the marks: latest value, required, target
     size: tuple[int, int]
+    y_range: tuple[float, float] = (0.0, 1.0)  # in the axis' unit (亿元, 万件, ...)
     font_file: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -174,8 +176,8 @@ def _bounds(chart: Chart) -> tuple[float, float]:
         values += [chart.forecast.low, chart.forecast.high, chart.forecast.value]
     if not values:
         return 0.0, 1.0
-    low, high = min(values + [0.0]), max(values)
-    return low, high if high > low else low + 1.0
+    low, high = min(values), max(values)
+    return low, high if high > low else low + max(abs(low) * 0.1, 1.0)
 
 
 def _x_range(chart: Chart) -> tuple[date, date]:
@@ -187,6 +189,17 @@ def _x_range(chart: Chart) -> tuple[date, date]:
         today = date.today()
         return date(today.year - 1, 12, 31), date(today.year, 12, 31)
     return min(days), max(days)
+
+
+def _y_range(low: float, high: float) -> tuple[float, float]:
+    """From zero, unless every value sits far above it (a stock that starts at 5万 and aims at
+    10万): then from a round number below the lowest, so the gap to the path shows."""
+    spread = high - low
+    if low >= 0 and low <= 0.4 * high:
+        return 0.0, high + spread * 0.12
+    step = 10 ** math.floor(math.log10(spread)) if spread > 0 else 1.0
+    bottom = math.floor((low - spread * 0.08) / step) * step
+    return (max(bottom, 0.0) if low >= 0 else bottom), high + spread * 0.12
 
 
 def _ticks(start: date, end: date) -> tuple[list[date], list[str], list[date]]:
@@ -267,7 +280,7 @@ def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]
     if chart.actual:
         days, values = zip(*chart.actual, strict=True)
         ax.plot(num(days), [y(v) for v in values], color=BLUE, lw=2.2,
-                marker="o" if len(days) <= 40 else None, ms=3.5, label=LEGEND_ACTUAL,
+                marker="o" if len(days) <= 18 else None, ms=3.5, label=LEGEND_ACTUAL,
                 zorder=5)  # fmt: skip
         legend.insert(0, LEGEND_ACTUAL)
         assert last is not None  # noqa: S101 - chart.actual is not empty
@@ -308,9 +321,15 @@ def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]
         legend.insert(1 + (LEGEND_ACTUAL in legend) + (LEGEND_MILESTONES in legend),
                       LEGEND_TARGET)  # fmt: skip
         text = f"目标 {with_unit(chart.target, unit)}"
-        below = chart.forecast is not None and chart.forecast.value > chart.target
-        ax.annotate(text, (x, y(chart.target)), xytext=(4, -9 if below else 8),
-                    textcoords="offset points", ha="right", va="top" if below else "bottom",
+        # Where the forecast's interval (at the same date) is not: below the star when the
+        # interval is above, above it when below, to its left when the interval spans it.
+        band = chart.forecast
+        side = "above" if band is None or band.high < chart.target else "left"
+        side = "below" if band is not None and band.low > chart.target else side
+        offset, va = {"above": ((8, 8), "bottom"), "below": ((8, -9), "top"),
+                      "left": ((-9, 0), "center")}[side]  # fmt: skip
+        ax.annotate(text, (x, y(chart.target)), xytext=offset,
+                    textcoords="offset points", ha="right", va=va,
                     fontsize=FS, color=VERMILLION, fontweight="bold", zorder=7,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
                           "alpha": 0.85})  # fmt: skip
@@ -323,7 +342,8 @@ def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]
     ax.set_xlim(_x(start) - span * 0.02, _x(end) + span * 0.02)
     ax.set_xticks(num(majors), tick_labels)
     ax.xaxis.set_minor_locator(FixedLocator(num(minors)))
-    ax.set_ylim(y(low) - (y(high) - y(low)) * 0.04 if low < 0 else 0, y(high) * 1.12)
+    y_range = _y_range(y(low), y(high))
+    ax.set_ylim(*y_range)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: plain(v)))
     if unit == "count" and divisor == 1:  # no half patents
         ax.yaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
@@ -369,6 +389,7 @@ def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]
         legend=tuple(shown),
         labels=tuple(labels),
         size=(width, height),
+        y_range=y_range,
         font_file=font_file,
     )
     return fig, drawn

@@ -64,6 +64,17 @@ def test_the_chart_says_what_it_shows() -> None:
                      *drawn.legend, *drawn.labels]:  # fmt: skip
         assert expected in shown, expected
     assert {"0", "50", "100", "150"} <= set(shown)  # y ticks in 亿元
+    assert drawn.y_range == pytest.approx((0.0, 140 * 1.12))  # from zero: the values start low
+
+
+def test_a_stock_far_above_zero_gets_an_axis_from_below_its_lowest_value() -> None:
+    chart = Chart("成都市", "有效发明专利", "成都市知识产权测试规划", "count",
+                  actual=[(_year_end(2026), 58_000.0), (_year_end(2027), 65_000.0)],
+                  path=[(_year_end(2025), 52_000.0), (_year_end(2030), 98_000.0)],
+                  target=98_000.0, target_date=_year_end(2030))  # fmt: skip
+    _, drawn = png(chart, (600, 350), dpi=100)
+    assert drawn.y_label == "数量(万件)"
+    assert drawn.y_range == pytest.approx((4.0, 9.8 + 4.6 * 0.12))  # 5.2万 less 8 % of the spread
 
 
 def test_a_short_span_has_month_ticks_and_a_change_says_so() -> None:
