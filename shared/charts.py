@@ -20,7 +20,7 @@ import io
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -126,7 +126,6 @@ class Drawn:
     size: tuple[int, int]
     y_range: tuple[float, float] = (0.0, 1.0)  # in the axis' unit (亿元, 万件, ...)
     font_file: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _chinese_quotes(text: str) -> str:
