@@ -60,6 +60,16 @@ def infra(stack_home: StackHome) -> Iterator[Endpoints]:
     shutil.rmtree(stack_home.root, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def cjk_font() -> str:
+    """The charts' CJK font, installed with apt where missing (as `make up` does); its file."""
+    from iprwatch.stack import system
+    from shared.charts import cjk_font_file
+
+    system.ensure([system.CJK_FONT], say=_say)
+    return cjk_font_file()
+
+
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:10]

@@ -197,7 +197,9 @@ class Stack:
     # -- infrastructure ------------------------------------------------------------------
     def up_infra(self) -> Endpoints:
         """Start (or keep) PostgreSQL, Kafka and the mail sink; return how to reach them."""
-        system.ensure([system.JAVA, system.MAVEN, system.POSTGRES], say=self.say)
+        system.ensure(
+            [system.JAVA, system.MAVEN, system.POSTGRES, system.CJK_FONT], say=self.say
+        )  # the font: the alerts service draws charts
         self.home.prepare()
         with self._locked():
             state = self._state()

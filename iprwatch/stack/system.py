@@ -1,7 +1,9 @@
-"""The system packages the stack needs (a JDK, Maven, PostgreSQL), installed with apt if missing."""
+"""The system packages the stack needs (a JDK, Maven, PostgreSQL, the CJK font of the charts),
+installed with apt if missing."""
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import subprocess
@@ -13,8 +15,9 @@ from iprwatch.stack.processes import StackError
 
 @dataclass(frozen=True)
 class Requirement:
-    command: str
+    command: str  # a command on PATH, or what `files` holds
     package: str
+    files: str | None = None  # present when this glob matches: for packages without a command
 
 
 JAVA = Requirement("java", "default-jre-headless")
@@ -22,6 +25,10 @@ MAVEN = Requirement("mvn", "maven")
 POSTGRES = Requirement("initdb", "postgresql")
 PROMETHEUS = Requirement("prometheus", "prometheus")  # also provides promtool
 CHROMIUM = Requirement("chromium", "chromium")  # the progress board's screenshot test
+# The charts' Chinese text (shared.charts): Noto Sans CJK SC.
+CJK_FONT = Requirement(
+    "Noto Sans CJK", "fonts-noto-cjk", files="/usr/share/fonts/opentype/noto/NotoSansCJK-*.ttc"
+)
 
 
 def postgres_bindir() -> Path | None:
@@ -39,6 +46,8 @@ def postgres_bindir() -> Path | None:
 def _present(req: Requirement) -> bool:
     if req is POSTGRES:
         return postgres_bindir() is not None
+    if req.files is not None:
+        return bool(glob.glob(req.files))
     return shutil.which(req.command) is not None
 
 

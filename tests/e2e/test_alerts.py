@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import struct
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,6 +109,11 @@ async def test_falling_behind_mails_once_and_recovery_mails_resolved(
     pngs = [p for p in mail.walk() if p.get_content_type() == "image/png"]
     assert len(pngs) == 1 and pngs[0]["Content-ID"] == "<chart0@alerts.iprwatch>"
     assert bytes(pngs[0].get_payload(decode=True))[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", bytes(pngs[0].get_payload(decode=True))[16:24]) == (1200, 700)
+    assert (
+        "alt='大足区地理标志拥有量走势图;当前值 2件(截至2022年5月),规划路径要求值 4.9件,"
+        "2025年末目标 7件,到期预测值 4.01件(90%区间 2.4~5.62件)。'"
+    ) in str(html.get_content())
     assert len(await wait_for_mails(mail_folder, officials["city"], 1)) == 1
     [alert] = await alert_state(stack, "firing")
     assert (alert["status"], alert["value"], alert["severity"]) == ("behind", 2.0, "critical")

@@ -108,7 +108,11 @@ async def test_smtp_down_for_a_while_delays_mail_without_losing_or_doubling_it(
     assert await send_log(alerts) == [(officials[1], "sending"), (officials[0], "sending")]
 
     sink.start()
-    assert len(await wait_for_mails(sink.folder, officials[0], 1)) == 1
+    [mail] = await wait_for_mails(sink.folder, officials[0], 1)
+    [chart] = [p for p in mail.walk() if p.get_content_type() == "image/png"]
+    assert bytes(chart.get_payload(decode=True))[:8] == b"\x89PNG\r\n\x1a\n"
+    page = mail.get_body(preferencelist=("html",))
+    assert page is not None and "规划路径要求值 4.9件" in str(page.get_content())  # the img alt
     assert len(await wait_for_mails(sink.folder, officials[1], 1)) == 1
     await asyncio.sleep(2)
     assert len(mails_to(sink.folder, officials[0])) == 1

@@ -1,5 +1,8 @@
 """One notification mail: Chinese subject and body, text and HTML, a PNG chart per alert.
 
+The chart (shared.charts) is 1200×700 pixels, shown 600 wide: sharp on a phone at 2×; its
+`alt` states the numbers for readers whose client blocks images.
+
 Pure: builds an `email.message.EmailMessage` from notice items; sending is the adapter's job.
 """
 
@@ -13,8 +16,9 @@ from email.utils import format_datetime
 from typing import Any
 
 from services.alerts.domain.notices import Item, message_id, thread_id
-from services.alerts.domain.numbers import SHANGHAI, beijing_time, chinese_amount
-from services.alerts.domain.snapshots import chart_png
+from services.alerts.domain.snapshots import chart_alt, chart_png
+from shared.charts import MAIL_SIZE
+from shared.numbers import SHANGHAI, beijing_time, chinese_amount
 
 STATUS_ZH = {
     "behind": "落后于规划路径",
@@ -63,7 +67,7 @@ def _lines(item: Item) -> list[tuple[str, str]]:
         ("当前值", f"{_amount(s['value'], unit)}(截至 {s['month']})"),
         ("规划路径要求值", _amount(s["required"], unit)),
         ("到期预测值", forecast),
-        ("2025 年目标", _amount(s["target"], unit)),
+        (f"{str(s['target_date'])[:4]} 年目标", _amount(s["target"], unit)),
         ("容差", f"{float(s['tolerance']) * 100:g}%"),
         ("规划进度对照日", str(s.get("as_of", "—"))),
         ("评估时间", beijing_time(at)),
@@ -90,7 +94,8 @@ def compose(
     for item in items:
         text += [f"■ {_headline(item)}"] + [f"  {k}:{v}" for k, v in _lines(item)] + [""]
     text += [
-        "图示:蓝色为实际值,灰色虚线为规划路径,橙色虚线为预测及其区间。",
+        "走势图见邮件的网页版:蓝色实线为实际值,黑色虚线为规划路径,红色星号为目标,"
+        "橙色虚线及阴影为预测及 90% 区间。",
         "",
         "此邮件由 IPR Watch 自动发送。",
     ]
@@ -100,6 +105,7 @@ def compose(
         "<html><body style='font-family:sans-serif'>",
         "<p>以下知识产权规划指标的进度发生变化:</p>",
     ]
+    width, height = MAIL_SIZE[0] // 2, MAIL_SIZE[1] // 2
     for n, item in enumerate(items):
         rows = "".join(
             f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
@@ -108,13 +114,11 @@ def compose(
         parts += [
             f"<h3>{html.escape(_headline(item))}</h3>",
             f"<table cellpadding='4'>{rows}</table>",
-            f"<p><img src='cid:chart{n}@{'alerts.iprwatch'}' alt='走势图' width='480'"
-            " height='240'></p>",
+            f"<p><img src='cid:chart{n}@alerts.iprwatch'"
+            f" alt='{html.escape(chart_alt(item.snapshot), quote=True)}'"
+            f" width='{width}' height='{height}' style='max-width:100%;height:auto'></p>",
         ]
-    parts += [
-        "<p style='color:#666'>蓝色:实际值;灰色虚线:规划路径;橙色虚线及阴影:预测及 90% 区间。"
-        "</p></body></html>"
-    ]
+    parts += ["</body></html>"]
     msg.add_alternative("".join(parts), subtype="html", cte="base64")
     html_part = msg.get_body(preferencelist=("html",))
     assert isinstance(html_part, EmailMessage)  # noqa: S101 - added just above

@@ -39,7 +39,9 @@ def add_commands(commands: Any) -> None:
     backtest.add_argument("--plan", type=Path, help="plan file (default: IPRWATCH_PLAN_FILE)")
     backtest.add_argument("--for-months", type=int, default=1, help="pending span (default 1)")
     backtest.add_argument("--hold-months", type=int, default=1, help="hold-down (default 1)")
-    backtest.add_argument("--charts", type=Path, help="write a PNG chart per alerting key here")
+    backtest.add_argument(
+        "--charts", type=Path, help="write the mail's PNG chart (1200×700) per alerting key here"
+    )
     backtest.add_argument("--json", action="store_true", help="print JSON instead of a table")
     backtest.set_defaults(handler=_backtest)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from iprwatch.cli import main
 from services.alerts.domain.backtest import months, replay
@@ -37,7 +38,7 @@ def test_replay_ignores_keys_without_a_target() -> None:
 
 
 def test_the_command_prints_a_table_and_writes_charts(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cjk_font: str
 ) -> None:
     csv = tmp_path / "history.csv"
     rows = [f"500111,madrid_registrations_cumulative,{m},{v}" for m, v in MADRID]
@@ -49,6 +50,7 @@ def test_the_command_prints_a_table_and_writes_charts(
     assert "2021-08" in out and "2022-04" in out and "1 alert(s)" in out
     png = tmp_path / "charts" / "500111-madrid_registrations_cumulative.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert Image.open(png).size == (1200, 700)
 
 
 def test_a_bad_history_row_is_named(tmp_path: Path) -> None:

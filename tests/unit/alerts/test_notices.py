@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import email
 import email.policy
-import struct
-import zlib
+import html
+import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
+import yaml
+from PIL import Image
 
 from services.alerts.domain.assessment import assess
-from services.alerts.domain.chart import ChartData, render_png
 from services.alerts.domain.mail import compose
 from services.alerts.domain.notices import Item, message_id, thread_id
 from services.alerts.domain.numbers import beijing_time, chinese_amount
 from services.alerts.domain.recipients import Recipient, Recipients
 from services.alerts.domain.silences import Matcher, Silence, silenced
-from services.alerts.domain.snapshots import snapshot_of
+from services.alerts.domain.snapshots import chart_of, snapshot_of
 from services.alerts.domain.webhooks import alertmanager_payload, webhook_body
+from shared.charts import png
 from shared.plan import default_plan_path, load_plan
 
 NOW = datetime(2024, 6, 30, 2, 0, tzinfo=UTC)
+
+pytestmark = pytest.mark.usefixtures("cjk_font")  # the mails carry charts
 
 
 def item(kind: str = "firing", epoch: int = 1) -> Item:
@@ -74,6 +80,19 @@ def test_the_mail_reads_in_chinese_with_a_chart() -> None:
     kinds = [part.get_content_type() for part in parsed.walk()]
     assert kinds == ["multipart/alternative", "text/plain", "multipart/related", "text/html",
                      "image/png"]  # fmt: skip
+    [chart] = [part for part in parsed.walk() if part.get_content_type() == "image/png"]
+    assert isinstance(chart, EmailMessage)
+    assert chart["Content-ID"] == "<chart0@alerts.iprwatch>"
+    assert Image.open(io.BytesIO(chart.get_content())).size == (1200, 700)
+    page = parsed.get_body(preferencelist=("html",))
+    assert page is not None
+    [img] = re.findall(r"<img [^>]*>", str(page.get_content()))
+    assert "src='cid:chart0@alerts.iprwatch'" in img and "width='600' height='350'" in img
+    [alt] = re.findall(r"alt='([^']*)'", img)
+    assert html.unescape(alt) == (
+        "大足区地理标志拥有量走势图;当前值 2件(截至2022年6月),规划路径要求值 4.9件,"
+        "2025年末目标 7件,到期预测值:数据不足,无法预测。"
+    )
 
 
 def test_a_grouped_mail_threads_every_alert() -> None:
@@ -89,16 +108,34 @@ def test_a_grouped_mail_threads_every_alert() -> None:
     assert str(msg["Subject"]).startswith("【知识产权规划监测】1 项告警,1 项恢复:")
 
 
-def test_the_chart_is_a_png_of_the_asked_size() -> None:
-    png = render_png(ChartData([(0, 0), (12, 1)], [(0, 0), (60, 7)], (12, 1), (60, 3, 2, 4)),
-                     width=100, height=50)  # fmt: skip
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    assert struct.unpack(">II", png[16:24]) == (100, 50)
-    idat = png.index(b"IDAT")
-    length = struct.unpack(">I", png[idat - 4 : idat])[0]
-    raw = zlib.decompress(png[idat + 4 : idat + 4 + length])
-    assert len(raw) == 50 * (1 + 100 * 3)
-    assert b"\x1f\x77\xb4" in raw  # the series' blue is drawn
+def test_the_snapshot_dates_the_chart() -> None:
+    s = item().snapshot
+    assert s["plan_name"] == '重庆市知识产权保护和运用"十四五"规划(2021—2025年)'
+    assert s["actual"] == [["2021-06-30", 1.0], ["2022-06-30", 2.0]]
+    assert s["path_dated"][0] == ["2020-12-31", 0.0]
+    assert s["path_dated"][-1] == ["2025-12-31", 7.0]
+    assert len(s["path_dated"]) == 61 and s["milestones"] == []
+    assert s["change_since"] == "2020-12-31"  # Dazu has no published baseline
+    chart = chart_of(s)
+    assert (chart.division, chart.indicator, chart.unit) == ("大足区", "地理标志拥有量", "count")
+    assert chart.actual == [(date(2021, 6, 30), 1.0), (date(2022, 6, 30), 2.0)]
+    assert (chart.target, chart.target_date, chart.forecast) == (7.0, date(2025, 12, 31), None)
+    assert chart.as_of == date(2024, 6, 30)
+    assert chart.required == pytest.approx(7 * 1277 / 1826)
+
+
+def test_a_snapshot_stored_before_the_dates_still_draws() -> None:
+    new = item().snapshot
+    old = {k: v for k, v in new.items()
+           if k not in ("actual", "path_dated", "milestones", "plan_name", "baseline_date",
+                        "change_since")}  # fmt: skip
+    assert old["series"] == [[6.0, 1.0], [18.0, 2.0]] and old["x_max"] == 60.0
+    then, now = chart_of(old), chart_of(new)
+    assert then.actual == now.actual
+    assert set(then.path) <= set(now.path) and len(then.path) == 21
+    assert (then.plan, then.change_since) == ("", None)
+    assert compose("ipr@dazu.example", [Item("500111", "geographical_indications", 1, "firing",
+                   0, old)], "a@iprwatch.example", NOW)["Subject"]  # fmt: skip
 
 
 def test_silences_match_labels_until_they_expire() -> None:
@@ -154,3 +191,51 @@ def test_the_mail_is_seven_bit_clean_for_any_smtp_server() -> None:
     data = raw.as_bytes()
     assert max(data) < 128
     assert all(len(line) <= 998 for line in data.split(b"\n"))
+
+
+def test_the_area_chart_has_the_plan_milestones(tmp_path: Path) -> None:
+    source = "a test source"
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text(yaml.safe_dump({
+        "plan": {"id": "chengdu-test-plan", "name_zh": "成都市知识产权测试规划",
+                 "document_no": "测试〔2026〕1号", "baseline_date": "2025-12-31",
+                 "target_date": "2030-12-31", "timezone": "Asia/Shanghai"},
+        "area": {"code": "510100", "name_zh": "成都市", "name_en": "Chengdu"},
+        "districts": [{"code": "510104", "name_zh": "锦江区", "name_en": "Jinjiang",
+                       "kind": "district", "population": None}],
+        "indicators": {"valid_invention_patents": {
+            "name_zh": "有效发明专利", "name_en": "Valid invention patents", "kind": "stock",
+            "unit": "count", "path": "linear", "tolerance": 0.05,
+            "baseline": {"value": 1000, "source": source},
+            "target": {"value": 2000, "source": source},
+            "milestones": {2027: {"value": 1800, "source": source}}}},
+    }, allow_unicode=True), encoding="utf-8")  # fmt: skip
+    plan = load_plan(plan_file)
+    points = [("2026-06", 1200.0), ("2027-06", 1500.0)]
+    today = date(2027, 6, 30)
+    a = assess(plan, "510100", "valid_invention_patents", points, today)
+    s = snapshot_of(a, plan, points, NOW, today)
+    assert s["milestones"] == [["2027-12-31", 1800.0]] and s["change_since"] is None
+    assert ["2027-12-31", 1800.0] in s["path_dated"]
+    chart = chart_of(s)
+    assert chart.milestones == [(date(2027, 12, 31), 1800.0)]
+    _, drawn = png(chart)
+    assert drawn.title == "成都市 · 有效发明专利 · 成都市知识产权测试规划"
+    assert drawn.y_label == "数量(件)"
+    assert drawn.x_ticks == tuple(f"{y}年末" for y in range(2025, 2031))
+    assert drawn.legend[:3] == ("实际值", "规划路径", "年度目标")
+    assert drawn.labels[0] == "1,500件(2027年6月)"
+
+
+def test_a_years_value_is_held_against_its_years_end() -> None:
+    plan = load_plan(default_plan_path())
+    points = [("2022-12", 4.1e8), ("2023-12", 5.2e8)]
+    a = assess(plan, "500000", "ip_service_revenue_cny", points, date(2024, 6, 30))
+    s = snapshot_of(a, plan, points, NOW, date(2024, 6, 30))
+    assert s["required_on"] == "2023-12-31" and s["required"] == pytest.approx(1e9 * 1095 / 1826)
+    assert [d for d, _ in s["path_dated"]] == [f"{y}-12-31" for y in range(2020, 2026)]
+    chart = chart_of(s)
+    assert chart.required_on == date(2023, 12, 31)
+    _, drawn = png(chart)
+    assert drawn.y_label == "金额(亿元)"
+    assert drawn.labels == ("5.2亿元(2023年12月)", "要求 6亿元", "目标 10亿元")
