@@ -11,6 +11,11 @@ RUN groupadd --system --gid 10001 iprwatch \
  && useradd --system --uid 10001 --gid iprwatch --home-dir /app --no-create-home \
       --shell /usr/sbin/nologin iprwatch
 
+# The charts in alert mail are drawn with a CJK font (shared/charts.py: Noto Sans CJK SC).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY shared ./shared

@@ -9,6 +9,7 @@ Pure: builds an `email.message.EmailMessage` from notice items; sending is the a
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
@@ -19,6 +20,8 @@ from services.alerts.domain.notices import Item, message_id, thread_id
 from services.alerts.domain.snapshots import chart_alt, chart_png
 from shared.charts import MAIL_SIZE
 from shared.numbers import SHANGHAI, beijing_time, chinese_amount
+
+log = logging.getLogger(__name__)
 
 STATUS_ZH = {
     "behind": "落后于规划路径",
@@ -106,6 +109,7 @@ def compose(
         "<p>以下知识产权规划指标的进度发生变化:</p>",
     ]
     width, height = MAIL_SIZE[0] // 2, MAIL_SIZE[1] // 2
+    charts = [_chart_or_none(item.snapshot) for item in items]
     for n, item in enumerate(items):
         rows = "".join(
             f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
@@ -116,18 +120,40 @@ def compose(
             f"<table cellpadding='4'>{rows}</table>",
             f"<p><img src='cid:chart{n}@alerts.iprwatch'"
             f" alt='{html.escape(chart_alt(item.snapshot), quote=True)}'"
-            f" width='{width}' height='{height}' style='max-width:100%;height:auto'></p>",
+            f" width='{width}' height='{height}' style='max-width:100%;height:auto'></p>"
+            if charts[n] is not None
+            else f"<p>{html.escape(chart_alt(item.snapshot))}</p>",
         ]
     parts += ["</body></html>"]
     msg.add_alternative("".join(parts), subtype="html", cte="base64")
     html_part = msg.get_body(preferencelist=("html",))
     assert isinstance(html_part, EmailMessage)  # noqa: S101 - added just above
     for n, item in enumerate(items):
+        png = charts[n]
+        if png is None:
+            continue
         html_part.add_related(
-            chart_png(item.snapshot),
+            png,
             maintype="image",
             subtype="png",
             cid=f"<chart{n}@alerts.iprwatch>",
             filename=f"{item.district}-{item.indicator}.png",
         )
     return msg
+
+
+def _chart_or_none(snapshot: dict[str, Any]) -> bytes | None:
+    """The chart's PNG; None (the mail goes without it, its alt text in its place) if it fails.
+
+    A notice matters more than its picture: a missing font or a drawing bug must not hold back
+    the mail (the failure is logged with the key).
+    """
+    try:
+        return chart_png(snapshot)
+    except Exception:  # noqa: BLE001 - any drawing failure: send the notice without its chart
+        log.warning(
+            "chart not drawn; the mail goes without it",
+            exc_info=True,
+            extra={"district": snapshot.get("district"), "indicator": snapshot.get("indicator")},
+        )
+        return None

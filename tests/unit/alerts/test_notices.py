@@ -239,3 +239,25 @@ def test_a_years_value_is_held_against_its_years_end() -> None:
     _, drawn = png(chart)
     assert drawn.y_label == "金额(亿元)"
     assert drawn.labels == ("5.2亿元(2023年12月)", "要求 6亿元", "目标 10亿元")
+
+
+def test_a_chart_that_cannot_be_drawn_does_not_hold_back_the_mail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A missing font (or a drawing bug) leaves the chart out; the notice still goes."""
+    import services.alerts.domain.mail as mail_module
+    from shared.charts import FontMissing
+
+    def broken(_: object) -> bytes:
+        raise FontMissing("no CJK font: apt-get install fonts-noto-cjk")
+
+    monkeypatch.setattr(mail_module, "chart_png", broken)
+    msg = compose("ipr@dazu.example", [item()], "IPR Watch <alerts@iprwatch.example>", NOW)
+    parsed = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
+    kinds = [part.get_content_type() for part in parsed.walk()]
+    assert kinds == ["multipart/alternative", "text/plain", "text/html"]  # no image part
+    page = parsed.get_body(preferencelist=("html",))
+    assert page is not None
+    content = str(page.get_content())
+    assert "<img" not in content
+    assert "大足区地理标志拥有量走势图;当前值 2件(截至2022年6月)" in html.unescape(content)
