@@ -84,14 +84,36 @@ async def test_readiness_reports_the_broker(ingest: InProcessIngest) -> None:
 async def test_many_concurrent_requests_large_and_small_are_all_acknowledged(
     ingest: InProcessIngest, kafka_settings: KafkaSettings
 ) -> None:
+    """260 requests at once (60 of 1,000 events, 200 of one), each sent as a client should:
+    again after `Retry-After` when the service answers 503 (Kafka did not acknowledge in
+    time, as may happen on a loaded machine). Every event ends acknowledged and in the topic;
+    an id is there twice only if its request was refused once and sent again (a refused
+    request may still reach Kafka through the producer's retries: acts count once)."""
+
     def request(r: int, size: int) -> list[dict[str, Any]]:
         base = EXAMPLES["cn.ipr.gi.product.registered"]
         return [{**base, "id": f"c{r}-{n}", "subject": f"GI-{r}-{n}"} for n in range(size)]
 
-    bodies = [request(r, 1000) for r in range(60)] + [request(100 + r, 1) for r in range(200)]
-    responses = await asyncio.gather(
-        *(ingest.client.post("/v1/events", json=body, headers=ingest.auth) for body in bodies)
-    )
-    assert Counter(r.status_code for r in responses) == {202: 260}
+    refused: Counter[int] = Counter()
+
+    async def send(r: int, body: list[dict[str, Any]]) -> int:
+        for _ in range(5):
+            response = await ingest.client.post("/v1/events", json=body, headers=ingest.auth)
+            if response.status_code != 503:
+                return response.status_code
+            refused[r] += 1
+            await asyncio.sleep(float(response.headers["retry-after"]))
+        return 503
+
+    bodies = {r: request(r, 1000) for r in range(60)} | {
+        100 + r: request(100 + r, 1) for r in range(200)
+    }
+    statuses = await asyncio.gather(*(send(r, body) for r, body in bodies.items()))
+    assert Counter(statuses) == {202: 260}
+    assert sum(refused.values()) <= 26, refused  # a few under load, not a pattern
     records = await read_topic(kafka_settings, kafka_settings.events_topic)
-    assert len(records) == len({r.event.id for r in records}) == 60_200
+    counts = Counter(r.event.id for r in records)
+    assert set(counts) == {e["id"] for body in bodies.values() for e in body}
+    twice = {i for i, n in counts.items() if n > 1}
+    assert all(int(i[1:].split("-")[0]) in refused for i in twice)
+    assert all(n <= 1 + refused[int(i[1:].split("-")[0])] for i, n in counts.items())
