@@ -53,9 +53,10 @@ async def _run(changes: int, endpoints: object) -> dict[str, object]:
         district, indicator = keys[n % len(keys)]
         seq = n // len(keys) + 1
         series = tuple(SeriesPoint(month=m, value=float(i * seq % 7)) for i, m in enumerate(months))
-        event = IndicatorChanged(district=district, indicator=indicator, month=months[-1],
-                                 value=series[-1].value, month_value=series[-1].value, seq=seq,
-                                 series=series)  # fmt: skip
+        event = IndicatorChanged(
+            plan="chongqing-14th-fyp", district=district, indicator=indicator, month=months[-1],
+            value=series[-1].value, month_value=series[-1].value, seq=seq, series=series,
+        )  # fmt: skip
         key, value, headers = to_kafka(event)
         await producer.send(kafka.indicators_topic, value, key=key, headers=headers)
     await producer.flush()

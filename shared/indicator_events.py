@@ -1,9 +1,11 @@
 """The indicator-changed event that indicators publishes on `ipr.indicators.v1`.
 
-CloudEvents 1.0 in Kafka binary mode: `ce_` headers (`ce_id` = `{district}/{indicator}/{seq}`,
-`ce_source` = `/iprwatch/indicators`, `ce_type` = `cn.ipr.indicator.changed`, `ce_time`),
-`content-type: application/json`, key = the district code, value = the JSON of
-`IndicatorChanged`. Each message carries the whole monthly series of the (district, indicator),
+CloudEvents 1.0 in Kafka binary mode: `ce_` headers (`ce_id` =
+`{plan}/{district}/{indicator}/{seq}`, `ce_source` = `/iprwatch/indicators`,
+`ce_type` = `cn.ipr.indicator.changed`, `ce_time`),
+`content-type: application/json`, key = `{plan}/{district}`, value = the JSON of
+`IndicatorChanged`. Each message carries the whole monthly series of one (plan, district,
+indicator): the plan's values (its baselines plus the deltas after its baseline month),
 so a consumer rebuilds its state idempotently from the latest message alone: keep, per key, the
 message with the highest `seq`.
 """
@@ -35,17 +37,20 @@ class SeriesPoint(BaseModel):
 
 
 class IndicatorChanged(BaseModel):
-    """A (district, indicator) changed: its current value and its whole monthly series.
+    """A (plan, division, indicator) changed: its current value and its whole monthly series.
 
-    `value` is the latest (cumulative) value; `month` the latest month the change touched and
+    `plan` is the id of the plan whose values these are (one event history feeds every plan;
+    each plan has its own baselines, so each has its own series). `value` is the latest
+    (cumulative) value; `month` the latest month the change touched and
     `month_value` the end-of-month value of that month; `seq` grows with every change of the
     key; `series` runs from the first month after the plan's baseline date to the latest month
     with data (a late event changes earlier months, so the series is always sent whole).
-    District `500000` is the city.
+    `district` is any division of the plan, or its area (`500000` for Chongqing's plans).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    plan: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
     district: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
     indicator: str
     month: Month
@@ -56,7 +61,7 @@ class IndicatorChanged(BaseModel):
 
     @property
     def event_id(self) -> str:
-        return f"{self.district}/{self.indicator}/{self.seq}"
+        return f"{self.plan}/{self.district}/{self.indicator}/{self.seq}"
 
 
 def to_kafka(
@@ -72,7 +77,8 @@ def to_kafka(
         ("ce_time", when.encode()),
         ("content-type", b"application/json"),
     ]
-    return event.district.encode(), event.model_dump_json().encode(), headers
+    key = f"{event.plan}/{event.district}".encode()
+    return key, event.model_dump_json().encode(), headers
 
 
 def from_kafka(value: bytes, headers: Iterable[tuple[str, bytes]]) -> IndicatorChanged:

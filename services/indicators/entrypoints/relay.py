@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 def message_of(ledger: Ledger, row: Pending) -> IndicatorChanged:
     series = ledger.series(row.district, row.indicator)
     return IndicatorChanged(
+        plan=ledger.plan.id,
         district=row.district,
         indicator=row.indicator,
         month=row.month.strftime("%Y-%m"),

@@ -109,6 +109,7 @@ def change(
 ) -> IndicatorChanged:
     month, value = series[-1]
     return IndicatorChanged(
+        plan="chongqing-14th-fyp",
         district=district, indicator=indicator, month=month, value=value, month_value=value,
         seq=seq, series=tuple(SeriesPoint(month=m, value=v) for m, v in series),
     )  # fmt: skip

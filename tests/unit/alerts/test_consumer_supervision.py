@@ -30,6 +30,7 @@ class Record:
 
 def record(offset: int, seq: int) -> Record:
     change = IndicatorChanged(
+        plan="chongqing-14th-fyp",
         district="500111", indicator="geographical_indications", month="2022-06", value=2.0,
         month_value=2.0, seq=seq, series=(SeriesPoint(month="2022-06", value=2.0),),
     )  # fmt: skip

@@ -79,13 +79,14 @@ def test_the_collector_leaves_unknown_values_without_a_sample(plan: Plan) -> Non
 
 def test_the_indicator_changed_event_round_trips_through_kafka_form() -> None:
     event = IndicatorChanged(
+        plan="chongqing-14th-fyp",
         district="500000", indicator="valid_invention_patents", month="2021-05",
         value=35004.0, month_value=35004.0, seq=3,
         series=(SeriesPoint(month="2021-05", value=35004.0),),
     )  # fmt: skip
     key, value, headers = to_kafka(event, datetime(2026, 1, 1, tzinfo=UTC))
-    assert key == b"500000"
-    assert dict(headers)["ce_id"] == b"500000/valid_invention_patents/3"
+    assert key == b"chongqing-14th-fyp/500000"
+    assert dict(headers)["ce_id"] == b"chongqing-14th-fyp/500000/valid_invention_patents/3"
     assert dict(headers)["ce_type"] == b"cn.ipr.indicator.changed"
     assert from_kafka(value, headers) == event
     with pytest.raises(ValueError):
