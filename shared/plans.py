@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from shared.plan import Plan, PlanError, load_plan
 
@@ -58,6 +59,17 @@ class PlanSet:
             return max(ended, key=lambda plan: (plan.target_date, plan.id))
         return min(self.plans, key=lambda plan: (plan.baseline_date, plan.id))
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone every loaded plan shares: the fold's months are taken in it."""
+        zones = {plan.timezone for plan in self.plans}
+        if len(zones) != 1:
+            named = ", ".join(f"{plan.id} ({plan.timezone})" for plan in self.plans) or "none"
+            raise ValueError(
+                f"the plans must share one time zone (months are counted in it): {named}"
+            )
+        return ZoneInfo(zones.pop())
+
     def predecessor(self, plan: Plan) -> Plan | None:
         """The plan whose values on `plan`'s baseline date are its derived baselines."""
         return self._by_id.get(plan.derive_baselines_from) if plan.derive_baselines_from else None
@@ -91,6 +103,14 @@ def load_plans(files: Sequence[Path] | None = None) -> PlanSet:
         seen[plan.id] = path
         plans.append(plan)
     found = PlanSet(plans)
+    first = plans[0] if plans else None
+    for plan in plans:
+        if first is not None and plan.timezone != first.timezone:
+            problem = (
+                f"{plan.timezone!r} differs from {first.id}'s {first.timezone!r}: the plans of one"
+                " deployment share a time zone (the fold counts months in it)"
+            )
+            raise PlanError(seen[plan.id], [("plan.timezone", problem)])
     for plan in found:
         source = plan.derive_baselines_from
         if source is None:

@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.plan import default_plan_path
+from shared.plans import PlanSet, load_plans, plan_files
 
 
 class KafkaSettings(BaseSettings):
@@ -48,9 +49,28 @@ class SmtpSettings(BaseSettings):
 
 
 class PlanSettings(BaseSettings):
+    """Which plans a service follows.
+
+    `IPRWATCH_PLANS`: plan files or folders, comma-separated (every `*.yaml` of a folder);
+    unset, `IPRWATCH_PLAN_FILE` when it is set (one plan, the setting of earlier versions),
+    else every bundled plan in `deploy/plans/`.
+    """
+
     model_config = SettingsConfigDict(env_prefix="IPRWATCH_", extra="ignore")
 
+    plans: str = ""
     plan_file: Path = Field(default_factory=default_plan_path)
+
+    def files(self) -> list[Path]:
+        if self.plans.strip():
+            return plan_files(self.plans)
+        if "plan_file" in self.model_fields_set:
+            return [self.plan_file]
+        return plan_files("")
+
+    def load(self) -> PlanSet:
+        """Every plan, checked together; raises `PlanError` naming file, key and problem."""
+        return load_plans(self.files())
 
 
 class HttpSettings(BaseSettings):

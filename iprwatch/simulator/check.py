@@ -6,6 +6,7 @@ Used by `iprwatch demo` (to wait until the pipeline has caught up) and by the en
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,20 +18,39 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from shared.plan import Plan, default_plan_path, load_plan
+
 Values = dict[tuple[str, str], float | None]
 
 
-def expected_values(truth: Mapping[str, Any]) -> Values:
-    """(district, indicator) -> expected value now (None: unknown) from a truth document."""
-    return {
-        (district, indicator): value
-        for district, by_indicator in truth["values"].items()
-        for indicator, value in by_indicator.items()
-    }
+@functools.cache
+def truth_plan() -> Plan:
+    """The plan the simulator's ground truth is computed for (its values, in its months)."""
+    return load_plan(default_plan_path())
+
+
+def expected_values(truth: Mapping[str, Any], plan: Plan | None = None) -> Values:
+    """(district, indicator) -> the plan's expected value now (None: unknown).
+
+    A plan counts no month past its target month: once the simulated history runs past it,
+    the plan's values are those of its target month.
+    """
+    plan = plan or truth_plan()
+    last = min(truth["as_of_month"], f"{plan.target_date:%Y-%m}")
+    found: Values = {}
+    for district, by_indicator in truth["series"].items():
+        for indicator, by_month in by_indicator.items():
+            months = [m for m in by_month if m <= last]
+            found[(district, indicator)] = by_month[max(months)] if months else None
+    for district, by_indicator in truth["values"].items():
+        for indicator in by_indicator:
+            found.setdefault((district, indicator), None)
+    return found
 
 
 async def api_values(client: httpx.AsyncClient, indicators_url: str) -> Values:
-    response = await client.get(f"{indicators_url}/v1/indicators")
+    params = {"plan": truth_plan().id, "limit": 1000}
+    response = await client.get(f"{indicators_url}/v1/indicators", params=params)
     response.raise_for_status()
     return {(i["district"], i["indicator"]): i["value"] for i in response.json()["items"]}
 
@@ -41,7 +61,7 @@ async def metric_values(client: httpx.AsyncClient, indicators_url: str) -> Value
     found: Values = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name == "ipr_indicator_value":
+            if sample.name == "ipr_indicator_value" and sample.labels["plan"] == truth_plan().id:
                 found[(sample.labels["district"], sample.labels["indicator"])] = sample.value
     return found
 

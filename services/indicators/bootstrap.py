@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,14 +24,14 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wai
 
 from services.indicators.adapters.dead_letters import KafkaDeadLetters
 from services.indicators.adapters.store import IndicatorStore
-from services.indicators.domain.values import Ledger
+from services.indicators.domain.values import Ledgers, Progress, plan_pairs
 from services.indicators.entrypoints.consumer import FoldLoop, SeekToStoredOffsets
 from services.indicators.entrypoints.relay import relay_forever
 from services.indicators.handlers import FoldHandler
 from services.indicators.metrics import IndicatorsMetrics
 from services.indicators.settings import IndicatorsSettings
 from shared.kafka import ensure_topics, manual_consumer, reliable_producer
-from shared.plan import Plan, load_plan
+from shared.plans import PlanSet
 from shared.postgres import create_pool
 from shared.supervision import Supervisor
 
@@ -40,14 +41,14 @@ log = logging.getLogger(__name__)
 @dataclass
 class Indicators:
     settings: IndicatorsSettings
-    plan: Plan
+    plans: PlanSet
     pool: asyncpg.Pool
     read_pool: asyncpg.Pool
     store: IndicatorStore
     consumer: AIOKafkaConsumer
     producer: AIOKafkaProducer
     metrics: IndicatorsMetrics
-    ledger: Ledger
+    ledgers: Ledgers
     supervisor: Supervisor
 
     rows: list[tuple[str, str, date, Decimal]] | None = None
@@ -58,9 +59,28 @@ class Indicators:
         if rows == self.rows:
             return  # nothing changed: the ledger (and the answers cached for it) stay
         # CPU work in a thread: the fold's event loop is never held for long
-        ledger = await asyncio.to_thread(Ledger, self.plan, rows)
-        self.metrics.snapshot.values = await asyncio.to_thread(ledger.current)
-        self.ledger, self.rows = ledger, rows
+        ledgers = await asyncio.to_thread(Ledgers, self.plans, rows)
+        self.metrics.snapshot.values = await asyncio.to_thread(current_of, ledgers)
+        self.ledgers, self.rows = ledgers, rows
+
+
+def current_of(ledgers: Ledgers) -> dict[tuple[str, str, str], Progress]:
+    """Every known (plan, division, indicator) now."""
+    return {
+        (ledger.plan.id, code, indicator): progress
+        for ledger in ledgers
+        for (code, indicator), progress in ledger.current().items()
+    }
+
+
+def plan_keys(plans: PlanSet) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    """Per plan: the digest of its content and its (division, indicator) keys."""
+    found: dict[str, tuple[str, list[tuple[str, str]]]] = {}
+    for plan in plans:
+        earlier = plans.predecessor(plan)
+        content = plan.model_dump_json() + ("" if earlier is None else earlier.model_dump_json())
+        found[plan.id] = (hashlib.sha256(content.encode()).hexdigest(), plan_pairs(plan))
+    return found
 
 
 async def refresh_snapshot_forever(app: Indicators, stopping: asyncio.Event) -> None:
@@ -152,21 +172,25 @@ async def connect_patiently(settings: IndicatorsSettings) -> _Connections:
 async def running(
     settings: IndicatorsSettings, metrics: IndicatorsMetrics
 ) -> AsyncIterator[Indicators]:
-    plan = load_plan(settings.plan.plan_file)
+    plans = settings.plan.load()
     kafka = settings.kafka
     parts = await connect_patiently(settings)
     supervisor = Supervisor(metrics.registry)
     app = Indicators(
-        settings, plan, parts.pool, parts.read_pool, parts.store, parts.consumer,
-        parts.producer, metrics, Ledger(plan, []), supervisor,
+        settings, plans, parts.pool, parts.read_pool, parts.store, parts.consumer,
+        parts.producer, metrics, Ledgers(plans, []), supervisor,
     )  # fmt: skip
+    changed = await parts.store.publish_changed_plans(plan_keys(plans))
+    if changed:
+        log.info("plans new or changed since the last start: %s; their values are published",
+                 ", ".join(changed))  # fmt: skip
     try:
         await app.refresh()
     except Exception:  # noqa: BLE001 - the snapshot loop tries again
         log.warning("first snapshot failed; the refresher retries", exc_info=True)
     stopping = asyncio.Event()
     handler = FoldHandler(
-        plan, parts.store, KafkaDeadLetters(parts.producer, kafka.dead_letter_topic)
+        plans, parts.store, KafkaDeadLetters(parts.producer, kafka.dead_letter_topic)
     )
     loop = FoldLoop(
         parts.consumer, handler, metrics, settings.batch_max_records, kafka.events_topic
@@ -178,7 +202,7 @@ async def running(
             parts.store,
             parts.producer,
             kafka.indicators_topic,
-            plan,
+            plans,
             settings.outbox_poll_seconds,
             stopping,
         ),  # fmt: skip

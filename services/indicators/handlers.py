@@ -18,7 +18,7 @@ from services.indicators.adapters.store import (
 from services.indicators.domain.acts import Act, Unfoldable, parse_record
 from services.indicators.domain.fold import Deltas, Fold
 from services.indicators.domain.values import changed_keys
-from shared.plan import Plan
+from shared.plans import PlanSet
 
 log = logging.getLogger(__name__)
 
@@ -37,27 +37,23 @@ class Prepared:
 
 
 class FoldHandler:
-    def __init__(self, plan: Plan, store: IndicatorStore, dead_letters: DeadLetters) -> None:
-        self.plan = plan
+    """The fold counts every act, for no plan; the plans only say which keys changed."""
+
+    def __init__(self, plans: PlanSet, store: IndicatorStore, dead_letters: DeadLetters) -> None:
+        self.plans = plans
         self.store = store
         self.dead_letters = dead_letters
-        self.fold = Fold(plan.baseline_date, plan.zone)
-        self.indicators = frozenset(plan.indicator_keys)
+        self.fold = Fold(plans.zone)
 
     def prepare(self, records: Sequence[Any]) -> Prepared:
         """Parse aiokafka ConsumerRecords (CPU only: may run while the last batch commits)."""
         parsed: list[tuple[Position, Act | None]] = []
         dead: list[tuple[Any, Unfoldable]] = []
-        codes = self.plan.district_codes
         originals = {(r.topic, r.partition, r.offset): r for r in records}
         for record in records:
             position = Position(record.topic, record.partition, record.offset)
             try:
                 act = parse_record(record.value, record.headers)
-                if act.district not in codes or (
-                    act.from_district is not None and act.from_district not in codes
-                ):
-                    raise Unfoldable("not_in_plan", f"district of {act.id} is not in the plan")
             except Unfoldable as exc:
                 dead.append((record, exc))
                 parsed.append((position, None))
@@ -142,8 +138,9 @@ class FoldHandler:
 
     def deltas(
         self, states: dict[str, list[Act]], new: Sequence[Act]
-    ) -> tuple[Deltas, set[tuple[str, str, date]]]:
-        """The deltas of the new acts given the recorded acts of their state keys."""
+    ) -> tuple[Deltas, set[tuple[str, str, str, date]]]:
+        """The deltas of the new acts given the recorded acts of their state keys, and the
+        (plan, division, indicator, month) values they change."""
         deltas: Deltas = {}
         grouped: dict[str, list[Act]] = defaultdict(list)
         for act in new:
@@ -154,8 +151,8 @@ class FoldHandler:
                 grouped[key].append(act)
         for key, acts in grouped.items():
             self.fold.change(states.get(key, []), acts, deltas)
-        kept = {k: a for k, a in deltas.items() if a != 0 and k[1] in self.indicators}
-        return kept, changed_keys(self.plan, kept)
+        kept = {k: a for k, a in deltas.items() if a != 0}
+        return kept, changed_keys(self.plans, kept)
 
 
 def _merge(results: Sequence[BatchResult]) -> BatchResult:

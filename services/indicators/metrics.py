@@ -14,9 +14,9 @@ from services.indicators.domain.values import Progress
 
 @dataclass
 class Snapshot:
-    """Progress per known (district, indicator); replaced whole by the refresher."""
+    """Progress per known (plan, division, indicator); replaced whole by the refresher."""
 
-    values: dict[tuple[str, str], Progress] = field(default_factory=dict)
+    values: dict[tuple[str, str, str], Progress] = field(default_factory=dict)
 
 
 class IndicatorCollector(Collector):
@@ -26,27 +26,27 @@ class IndicatorCollector(Collector):
         self.snapshot = snapshot
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        labels = ["district", "indicator"]
+        labels = ["plan", "district", "indicator"]
         value = GaugeMetricFamily(
             "ipr_indicator_value",
-            "Current value of an indicator for a district (500000 = the city).",
+            "A plan's current value of an indicator for a division (or the plan's area).",
             labels=labels,
         )
         target = GaugeMetricFamily(
-            "ipr_indicator_target", "The plan's 2025 target of the indicator.", labels=labels
+            "ipr_indicator_target", "The plan's target of the indicator.", labels=labels
         )
         progress = GaugeMetricFamily(
             "ipr_indicator_progress_ratio",
             "Share of the planned change (target minus baseline) achieved.",
             labels=labels,
         )
-        for (district, indicator), item in sorted(self.snapshot.values.items()):
+        for key, item in sorted(self.snapshot.values.items()):
             if item.value is not None:
-                value.add_metric([district, indicator], item.value)
+                value.add_metric(list(key), item.value)
             if item.target is not None:
-                target.add_metric([district, indicator], item.target)
+                target.add_metric(list(key), item.target)
             if item.progress is not None:
-                progress.add_metric([district, indicator], item.progress)
+                progress.add_metric(list(key), item.progress)
         yield value
         yield target
         yield progress

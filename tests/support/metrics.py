@@ -10,14 +10,17 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 
-async def samples_of(url: str, metric: str) -> dict[tuple[str, str], float]:
-    """(district, indicator) -> value of one metric, as the service exposes it now."""
+async def samples_of(
+    url: str, metric: str, plan: str = "chongqing-14th-fyp"
+) -> dict[tuple[str, str], float]:
+    """(district, indicator) -> value of one metric, as the service exposes it now; of
+    `plan`'s samples where the metric has a `plan` label."""
     async with httpx.AsyncClient(timeout=10) as client:
         text = (await client.get(url)).text
     found: dict[tuple[str, str], float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name == metric:
+            if sample.name == metric and sample.labels.get("plan", plan) == plan:
                 found[(sample.labels["district"], sample.labels["indicator"])] = sample.value
     return found
 

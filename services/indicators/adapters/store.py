@@ -1,5 +1,8 @@
 """The indicators' PostgreSQL state: acts, monthly deltas, consumed offsets and the outbox.
 
+The tables know no plan (the fold adds every act's deltas to its month); only the outbox names
+the (plan, division, indicator) keys whose values a batch changed, for the relay.
+
 One batch of records is applied in ONE transaction: the offsets rows of its partitions are
 locked first (a record below the stored offset was already applied, by this process before a
 crash or by another before a rebalance, and is skipped), then the state keys of its rights
@@ -29,6 +32,7 @@ from services.indicators.domain.acts import Act
 from services.indicators.domain.fold import Deltas
 
 log = logging.getLogger(__name__)
+_EPOCH = date(1970, 1, 1)  # the month of a key queued by a plan change: every month changed
 _RETRYABLE = (
     DeadlockDetectedError,
     SerializationError,
@@ -65,6 +69,8 @@ CREATE TABLE IF NOT EXISTS acts (
     amount          numeric,
     PRIMARY KEY (source, id)
 );
+ALTER TABLE acts ADD COLUMN IF NOT EXISTS indicator text;
+ALTER TABLE acts ADD COLUMN IF NOT EXISTS period text;
 CREATE UNIQUE INDEX IF NOT EXISTS acts_subject_type ON acts (subject, type)
     WHERE subject IS NOT NULL;
 CREATE INDEX IF NOT EXISTS acts_reports ON acts (state_key) WHERE subject IS NULL;
@@ -83,13 +89,32 @@ CREATE TABLE IF NOT EXISTS consumer_offsets (
     PRIMARY KEY (topic, partition)
 );
 CREATE TABLE IF NOT EXISTS outbox (
+    plan            text NOT NULL,
     district        text NOT NULL,
     indicator       text NOT NULL,
     seq             bigint NOT NULL,
     month           date NOT NULL,
     published_seq   bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (district, indicator)
+    PRIMARY KEY (plan, district, indicator)
 );
+CREATE TABLE IF NOT EXISTS plan_versions (
+    plan            text PRIMARY KEY,
+    digest          text NOT NULL
+);
+"""
+# An outbox of the single-plan versions has no `plan` column: it is a queue of notices, derived
+# from the deltas, so it is replaced (every plan's keys are then published again at start-up).
+OLD_OUTBOX_SQL = """
+DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM information_schema.tables
+               WHERE table_schema = current_schema() AND table_name = 'outbox')
+       AND NOT EXISTS (SELECT 1 FROM information_schema.columns
+               WHERE table_schema = current_schema() AND table_name = 'outbox'
+               AND column_name = 'plan') THEN
+        DROP TABLE outbox;
+        DELETE FROM plan_versions;
+    END IF;
+END $$;
 """
 
 # Where a batch's acts are COPied before they go into `acts` (temporary: one per connection,
@@ -98,12 +123,12 @@ STAGING_SQL = """
 CREATE TEMPORARY TABLE IF NOT EXISTS acts_in (
     source text, id text, type text, subject text, district text, act_time timestamptz,
     high_value boolean, from_district text, agricultural boolean, gi boolean, year integer,
-    amount numeric, state_key text
+    amount numeric, indicator text, period text, state_key text
 ) ON COMMIT DELETE ROWS
 """
 STAGING_COLUMNS = (
     "source", "id", "type", "subject", "district", "act_time", "high_value", "from_district",
-    "agricultural", "gi", "year", "amount", "state_key",
+    "agricultural", "gi", "year", "amount", "indicator", "period", "state_key",
 )  # fmt: skip
 
 
@@ -127,6 +152,7 @@ class BatchResult:
 class Pending:
     """An outbox row waiting for the relay."""
 
+    plan: str
     district: str
     indicator: str
     seq: int
@@ -134,9 +160,10 @@ class Pending:
 
 
 # Given the recorded acts of the locked state keys and the new acts: the deltas of the new acts
-# and the (district, indicator, month) outbox entries they change.
+# and the (plan, division, indicator, month) outbox entries they change.
 DeadLetterer = Callable[[list[Position]], Awaitable[None]]
-Folder = Callable[[dict[str, list[Act]], Sequence[Act]], tuple[Deltas, set[tuple[str, str, date]]]]
+Changed = set[tuple[str, str, str, date]]
+Folder = Callable[[dict[str, list[Act]], Sequence[Act]], tuple[Deltas, Changed]]
 
 
 class IndicatorStore:
@@ -147,8 +174,37 @@ class IndicatorStore:
         self.reads = reads or pool
 
     async def migrate(self) -> None:
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(SCHEMA_SQL)
+            await conn.execute(OLD_OUTBOX_SQL)
+            await conn.execute(SCHEMA_SQL)
+
+    async def publish_changed_plans(
+        self, keys: dict[str, tuple[str, list[tuple[str, str]]]]
+    ) -> list[str]:
+        """Queue every key of each plan whose digest changed (or that is new) for the relay.
+
+        `keys`: plan id -> (digest of the plan file's content, its (division, indicator) keys).
+        A plan file edited (a baseline published, a target set) changes values with no event;
+        its keys are published again so that readers of ipr.indicators.v1 see it.
+        """
+        changed: list[str] = []
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("LOCK TABLE plan_versions IN EXCLUSIVE MODE")
+            stored = {
+                r["plan"]: r["digest"] for r in await conn.fetch("SELECT * FROM plan_versions")
+            }
+            for plan, (digest, pairs) in sorted(keys.items()):
+                if stored.get(plan) == digest:
+                    continue
+                changed.append(plan)
+                await self._bump_outbox(conn, {(plan, d, i, _EPOCH) for d, i in pairs})
+                await conn.execute(
+                    "INSERT INTO plan_versions (plan, digest) VALUES ($1, $2)"
+                    " ON CONFLICT (plan) DO UPDATE SET digest = EXCLUDED.digest",
+                    plan, digest,
+                )  # fmt: skip
+        return changed
 
     async def stored_offsets(self, topic: str) -> dict[int, int]:
         rows = await self.pool.fetch(
@@ -287,7 +343,7 @@ class IndicatorStore:
             " JOIN acts a ON a.subject = s.subject AND a.subject IS NOT NULL",
             subjects,
         )
-        reports = [key for key in known if key.startswith("revenue:")]
+        reports = [key for key in known if key.startswith(("revenue:", "statistic:"))]
         if reports:
             rows += await conn.fetch(
                 "SELECT * FROM acts WHERE subject IS NULL AND state_key = ANY($1::text[])", reports
@@ -312,9 +368,10 @@ class IndicatorStore:
         )
         rows = await conn.fetch(
             "INSERT INTO acts (source, id, type, subject, district, act_time, state_key,"
-            " high_value, from_district, agricultural, gi, year, amount)"
+            " high_value, from_district, agricultural, gi, year, amount, indicator, period)"
             " SELECT source, id, type, subject, district, act_time, state_key,"
-            " high_value, from_district, agricultural, gi, year, amount FROM acts_in"
+            " high_value, from_district, agricultural, gi, year, amount, indicator, period"
+            " FROM acts_in"
             " ORDER BY type, subject, source, id"
             " ON CONFLICT DO NOTHING RETURNING source, id"
         )
@@ -337,21 +394,23 @@ class IndicatorStore:
         )  # fmt: skip
 
     async def _bump_outbox(
-        self, conn: asyncpg.Connection, changed: Iterable[tuple[str, str, date]]
+        self, conn: asyncpg.Connection, changed: Iterable[tuple[str, str, str, date]]
     ) -> None:
-        latest: dict[tuple[str, str], date] = {}
-        for district, indicator, month in changed:
-            key = (district, indicator)
+        latest: dict[tuple[str, str, str], date] = {}
+        for plan, district, indicator, month in changed:
+            key = (plan, district, indicator)
             latest[key] = max(latest.get(key, month), month)
         if not latest:
             return
         keys = sorted(latest)
         await conn.execute(
-            "INSERT INTO outbox (district, indicator, seq, month)"
-            " SELECT d, i, 1, m FROM unnest($1::text[], $2::text[], $3::date[]) AS c(d, i, m)"
-            " ON CONFLICT (district, indicator)"
-            " DO UPDATE SET seq = outbox.seq + 1, month = EXCLUDED.month",
-            [k[0] for k in keys], [k[1] for k in keys], [latest[k] for k in keys],
+            "INSERT INTO outbox (plan, district, indicator, seq, month)"
+            " SELECT p, d, i, 1, m"
+            " FROM unnest($1::text[], $2::text[], $3::text[], $4::date[]) AS c(p, d, i, m)"
+            " ON CONFLICT (plan, district, indicator)"
+            " DO UPDATE SET seq = outbox.seq + 1, month = greatest(outbox.month, EXCLUDED.month)",
+            [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys],
+            [latest[k] for k in keys],
         )  # fmt: skip
 
     async def monthly_rows(self) -> list[tuple[str, str, date, Decimal]]:
@@ -363,18 +422,21 @@ class IndicatorStore:
 
     async def pending(self, limit: int = 1000) -> list[Pending]:
         rows = await self.pool.fetch(
-            "SELECT district, indicator, seq, month FROM outbox WHERE seq > published_seq"
-            " ORDER BY district, indicator LIMIT $1",
+            "SELECT plan, district, indicator, seq, month FROM outbox WHERE seq > published_seq"
+            " ORDER BY plan, district, indicator LIMIT $1",
             limit,
         )
-        return [Pending(r["district"], r["indicator"], r["seq"], r["month"]) for r in rows]
+        return [
+            Pending(r["plan"], r["district"], r["indicator"], r["seq"], r["month"]) for r in rows
+        ]
 
     async def mark_published(self, sent: Sequence[Pending]) -> None:
         await self.pool.execute(
             "UPDATE outbox o SET published_seq = greatest(o.published_seq, s.seq)"
-            " FROM unnest($1::text[], $2::text[], $3::bigint[]) AS s(d, i, seq)"
-            " WHERE o.district = s.d AND o.indicator = s.i",
-            [p.district for p in sent], [p.indicator for p in sent], [p.seq for p in sent],
+            " FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS s(p, d, i, seq)"
+            " WHERE o.plan = s.p AND o.district = s.d AND o.indicator = s.i",
+            [p.plan for p in sent], [p.district for p in sent], [p.indicator for p in sent],
+            [p.seq for p in sent],
         )  # fmt: skip
 
     async def counts(self) -> dict[str, int]:
@@ -396,6 +458,8 @@ def _act_of_row(row: asyncpg.Record) -> Act:
         geographical_indication=row["gi"],
         year=row["year"],
         amount=row["amount"],
+        indicator=row["indicator"],
+        period=row["period"],
     )
 
 
@@ -412,12 +476,12 @@ async def swap_in(conn: asyncpg.Connection, live: str, shadow: str, retired: str
             await conn.execute(f"LOCK TABLE {live}.{table} IN ACCESS EXCLUSIVE MODE")
         await conn.execute(
             f"UPDATE {shadow}.outbox n SET seq = n.seq + o.seq FROM {live}.outbox o"  # noqa: S608
-            " WHERE n.district = o.district AND n.indicator = o.indicator"
+            " WHERE n.plan = o.plan AND n.district = o.district AND n.indicator = o.indicator"
         )
         await conn.execute(
-            f"INSERT INTO {shadow}.outbox (district, indicator, seq, month)"  # noqa: S608
-            f" SELECT district, indicator, seq + 1, month FROM {live}.outbox"
-            " ON CONFLICT (district, indicator) DO NOTHING"
+            f"INSERT INTO {shadow}.outbox (plan, district, indicator, seq, month)"  # noqa: S608
+            f" SELECT plan, district, indicator, seq + 1, month FROM {live}.outbox"
+            " ON CONFLICT (plan, district, indicator) DO NOTHING"
         )
         await conn.execute(f"UPDATE {shadow}.outbox SET published_seq = 0")  # noqa: S608
         for table in TABLES:

@@ -6,15 +6,14 @@ a key is a function of the SET of its acts (`contribution`), so a new act adds
 `contribution(old | {new}) - contribution(old)`, and the totals do not depend on the order in
 which the acts arrive (a lapse before its grant, a reclassification before the grant...).
 
-Acts dated on or before the baseline date move no total (they are in the plan's baselines) but
-still say what a right is: a high-value grant of 2019 makes its 2023 lapse a high-value lapse.
-An act's month is its calendar month in the plan's time zone.
+The fold knows no plan: every unique act adds its deltas to the month of its date, whatever
+that date (which months a plan counts is the plan's business: `values.Ledger`). An act's month
+is its calendar month in the fold's time zone (the zone the loaded plans share).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, tzinfo
 from decimal import Decimal
 
@@ -29,6 +28,7 @@ from services.indicators.domain.acts import (
     RESTORED,
     REVENUE,
     SOFTWARE,
+    STATISTIC,
     TM_LAPSED,
     TM_REGISTERED,
     TRANSFERRED,
@@ -62,33 +62,18 @@ _COUNTED_ALONE = {
 
 
 class Fold:
-    """The deltas of acts, for a plan's baseline date and time zone."""
+    """The deltas of acts, their months taken in one time zone."""
 
-    def __init__(self, baseline_date: date, zone: tzinfo) -> None:
-        self.baseline_date = baseline_date
-        self.baseline_month = baseline_date.replace(day=1)
+    def __init__(self, zone: tzinfo) -> None:
         self.zone = zone
 
-    def day(self, act: Act) -> date:
-        return act.time.astimezone(self.zone).date()
-
-    def counted_month(self, act: Act) -> date | None:
-        """The act's month, or None when the act is in the baseline."""
-        day = act.time.astimezone(self.zone).date()
-        return day.replace(day=1) if day > self.baseline_date else None
-
-    def counts(self, act: Act) -> bool:
-        return self.day(act) > self.baseline_date
-
-    def month(self, act: Act) -> date:
-        return self.day(act).replace(day=1)
+    def counted_month(self, act: Act) -> date:
+        """The first day of the act's calendar month in the fold's time zone."""
+        return act.time.astimezone(self.zone).date().replace(day=1)
 
     def alone(self, act: Act, into: Deltas) -> None:
         """Add the deltas of an act that depends on no other act (no state key)."""
-        day = self.day(act)
-        if day <= self.baseline_date:
-            return
-        month = day.replace(day=1)
+        month = self.counted_month(act)
         indicator = _COUNTED_ALONE.get(act.type)
         if indicator is not None:
             _add(into, (act.district, indicator, month), 1)
@@ -116,6 +101,8 @@ class Fold:
         kind = acts[0].type
         if kind == REVENUE:
             self._revenue(acts, into)
+        elif kind == STATISTIC:
+            self._statistic(acts, into)
         elif kind in (TM_REGISTERED, TM_LAPSED):
             self._trademark(_first_of_each_type(acts), into)
         else:
@@ -139,15 +126,15 @@ class Fold:
                 _add(into, (district, HIGH_VALUE, month), sign)
 
         for act, sign in ((grant, 1), (lapse, -1), (restore, 1)):
-            if act is not None and (month := self.counted_month(act)) is not None:
-                moves(act, month, act.district, sign)
+            if act is not None:
+                moves(act, self.counted_month(act), act.district, sign)
         transfer = acts.get(TRANSFERRED)
         if transfer is not None and transfer.from_district:
             month = self.counted_month(transfer)
-            if month is not None:
-                moves(transfer, month, transfer.from_district, -1)
-                moves(transfer, month, transfer.district, 1)
-        if reclass is not None and (month := self.counted_month(reclass)) is not None:
+            moves(transfer, month, transfer.from_district, -1)
+            moves(transfer, month, transfer.district, 1)
+        if reclass is not None:
+            month = self.counted_month(reclass)
             before = bool(grant.high_value) if grant is not None else not reclass.high_value
             lapsed = lapse is not None and lapse.time <= reclass.time
             restored = restore is not None and lapse is not None and restore.time >= lapse.time
@@ -161,9 +148,9 @@ class Fold:
     def _trademark(self, acts: dict[str, Act], into: Deltas) -> None:
         registration, lapse = acts.get(TM_REGISTERED), acts.get(TM_LAPSED)
         for act, sign in ((registration, 1), (lapse, -1)):
-            month = None if act is None else self.counted_month(act)
-            if act is None or month is None:
+            if act is None:
                 continue
+            month = self.counted_month(act)
             _add(into, (act.district, TRADEMARKS, month), sign)
             if registration is not None and registration.agricultural:
                 _add(into, (act.district, AGRICULTURAL, month), sign)
@@ -173,11 +160,24 @@ class Fold:
     def _revenue(self, reports: Sequence[Act], into: Deltas) -> None:
         """The latest report of a (district, year) replaces the earlier ones: by time, then id."""
         latest = max(reports, key=lambda report: (report.time, report.id))
-        if latest.year is None or latest.amount is None or not self.counts(latest):
+        if latest.year is not None and latest.amount is not None:
+            _add(into, (latest.district, REVENUES, date(latest.year, 12, 1)), latest.amount)
+
+    def _statistic(self, reports: Sequence[Act], into: Deltas) -> None:
+        """The latest report of a (division, indicator, period) is its value: by time, then id.
+
+        A period `YYYY` lands in its December, `YYYY-MM` in its month.
+        """
+        latest = max(reports, key=lambda report: (report.time, report.id))
+        if latest.indicator is None or latest.period is None or latest.amount is None:
             return
-        month = date(latest.year, 12, 1)
-        if month > self.baseline_month:
-            _add(into, (latest.district, REVENUES, month), latest.amount)
+        _add(into, (latest.district, latest.indicator, period_month(latest.period)), latest.amount)
+
+
+def period_month(period: str) -> date:
+    """The month a reported period's value lands in: `YYYY` -> its December, `YYYY-MM` -> it."""
+    year, _, month = period.partition("-")
+    return date(int(year), int(month) if month else 12, 1)
 
 
 def _first_of_each_type(acts: Sequence[Act]) -> dict[str, Act]:
@@ -192,11 +192,3 @@ def _first_of_each_type(acts: Sequence[Act]) -> dict[str, Act]:
 
 def _add(into: Deltas, key: DeltaKey, amount: Amount) -> None:
     into[key] = into.get(key, 0) + amount
-
-
-def merged(parts: Iterable[Deltas]) -> Deltas:
-    total: dict[DeltaKey, Amount] = defaultdict(int)
-    for part in parts:
-        for key, amount in part.items():
-            total[key] += amount
-    return dict(total)

@@ -1,12 +1,23 @@
-"""Indicator values from the folded monthly deltas and the plan.
+"""A plan's indicator values from the plan-independent monthly deltas.
 
-- Counted indicators (stock, cumulative, cumulative_sum): the opening balance (the plan's
-  baseline where it has one, else 0: a change since the baseline date) plus every delta up to
-  the month asked.
-- Annual indicators: the value of the latest year with reports (its deltas sit in December).
-- Ratios: the numerator's value per 10,000 population; unknown (None) when the population is
-  unknown or when the numerator has no opening balance (a change is no stock to divide).
-- The city (`plan.city.code`) is the sum of its districts' deltas on the city's baseline.
+The fold stores signed deltas per (division, indicator, month) for every act, whatever its
+date. A plan reads them through its own window and opening balances:
+
+- its divisions and area at any level: a division's deltas are those of every division whose
+  GB/T 2260 code lies in it (`shared.divisions.within`), the area's those of its divisions,
+  except `reported` indicators, whose figures belong to the division they name (a share or a
+  score does not add up);
+- its months: those after its baseline month, up to its target month (what comes later is
+  the next plan's);
+- counted indicators (stock, cumulative, cumulative_sum): the opening balance plus every delta
+  of its months up to the month asked. The opening balance is the plan's published baseline;
+  without one, a `derived` baseline (the value of the plan named by `derive_baselines_from`
+  on this plan's baseline date, when that value is a stock); without either, 0: the value is
+  then a change since the baseline date, and its ratios are unknown;
+- annual and reported indicators: the figure of the latest period with data (a year's revenue
+  sits in its December; a reported period in its month), else the opening balance;
+- ratios: the numerator's value per 10,000 population; unknown (None) when the population is
+  unknown or the numerator has no opening balance (a change is no stock to divide).
 """
 
 from __future__ import annotations
@@ -14,13 +25,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
+from typing import Literal
 
+from shared.divisions import within
 from shared.plan import Plan
 
 Row = tuple[str, str, date, Decimal]
-_ONE_DAY = timedelta(days=1)
+BaselineKind = Literal["published", "derived"]
+LATEST_KINDS = frozenset({"annual", "reported"})  # the latest period's figure, not a running sum
 
 
 def next_month(month: date) -> date:
@@ -35,34 +49,89 @@ def months(first: date, last: date) -> Iterator[date]:
 
 
 @dataclass(frozen=True)
+class Opening:
+    """A plan's opening balance of a (division, indicator) and where it comes from."""
+
+    value: Decimal
+    kind: BaselineKind
+    source: str
+
+
+@dataclass(frozen=True)
 class Progress:
-    """What a (district, indicator) stands at, against the plan."""
+    """What a (division, indicator) stands at, against the plan."""
 
     value: float | None
     baseline: float | None
     target: float | None
     progress: float | None  # share of the planned change achieved
+    baseline_kind: BaselineKind | None = None
 
 
 class Ledger:
-    """The folded deltas of every district (and their sum, the city) with the plan."""
+    """One plan's view of the folded deltas: its divisions, its months, its opening balances."""
 
-    def __init__(self, plan: Plan, rows: Iterable[Row]) -> None:
+    def __init__(self, plan: Plan, rows: Iterable[Row], predecessor: Ledger | None = None) -> None:
         self.plan = plan
-        self.city = plan.city.code
-        self.first_month = next_month(plan.baseline_date.replace(day=1))
+        self.area = plan.city.code
+        self.predecessor = predecessor
+        self.baseline_month = plan.baseline_date.replace(day=1)
+        self.first_month = next_month(self.baseline_month)
+        self.last_plan_month = plan.target_date.replace(day=1)
+        self._codes = [self.area, *(d.code for d in plan.districts)]
+        self._kinds = {spec.key: spec.kind for spec in plan.indicators}
+        self._containing: dict[str, list[str]] = {}
+        # Every month is kept: a predecessor reads its own window, a derived opening the
+        # months up to the baseline.
         self._deltas: dict[tuple[str, str], dict[date, Decimal]] = defaultdict(dict)
-        for district, indicator, month, amount in rows:
-            for code in (district, self.city):
+        for division, indicator, month, amount in rows:
+            kind = self._kinds.get(indicator)
+            if kind is None:
+                continue
+            for code in self.codes_of(division, kind == "reported"):
                 by_month = self._deltas[(code, indicator)]
                 by_month[month] = by_month.get(month, Decimal(0)) + amount
 
-    def codes(self) -> list[str]:
-        return [self.city, *(d.code for d in self.plan.districts)]
+    def codes_of(self, division: str, exact: bool = False) -> list[str]:
+        """The plan's codes (area, divisions) whose values a delta of `division` moves."""
+        if exact:
+            return [division] if division in self._codes else []
+        found = self._containing.get(division)
+        if found is None:
+            # the area is the sum of its divisions: a delta in none of them is in no value
+            found = [code for code in self._codes[1:] if within(code, division)]
+            if found:
+                found.insert(0, self.area)
+            self._containing[division] = found
+        return found
 
-    def opening(self, code: str, indicator: str) -> Decimal | None:
+    def codes(self) -> list[str]:
+        return list(self._codes)
+
+    def knows(self, code: str, indicator: str) -> bool:
+        return code in self._codes and indicator in self._kinds
+
+    # --- opening balances ------------------------------------------------------------------
+
+    def opening(self, code: str, indicator: str) -> Opening | None:
+        """The published baseline, else a derived one, else None (values are changes)."""
+        if self._kinds[indicator] == "ratio":
+            return None
         figure = self.plan.baseline_for(code, indicator)
-        return None if figure is None else Decimal(repr(figure.value))
+        if figure is not None:
+            return Opening(Decimal(repr(figure.value)), "published", figure.source)
+        earlier = self.predecessor
+        if earlier is None or not earlier.knows(code, indicator):
+            return None
+        if self._kinds[indicator] not in LATEST_KINDS and earlier.opening(code, indicator) is None:
+            return None  # the earlier plan only knows a change: no stock to carry over
+        value = earlier.exact(code, indicator, self.baseline_month)
+        if value is None:
+            return None
+        source = f"derived: {earlier.plan.id} on {self.plan.baseline_date.isoformat()}"
+        return Opening(value, "derived", source)
+
+    # --- values ----------------------------------------------------------------------------
 
     def _ratio_base(self, code: str, indicator: str) -> tuple[str, int] | None:
         """(numerator, population) of a ratio that is known for `code`, else None."""
@@ -72,93 +141,108 @@ class Ledger:
             return None
         return numerator, population
 
+    def _window_end(self, through: date | None) -> date:
+        end = self.last_plan_month if through is None else through.replace(day=1)
+        return min(end, self.last_plan_month)
+
     def last_month(self, code: str, indicator: str) -> date | None:
-        spec = self.plan.indicator(indicator)
-        if spec.kind == "ratio":
+        """The plan's latest month with data for (code, indicator), None without any."""
+        if self._kinds[indicator] == "ratio":
             base = self._ratio_base(code, indicator)
             return None if base is None else self.last_month(code, base[0])
-        found = [m for m, a in self._deltas.get((code, indicator), {}).items() if a != 0]
+        found = [
+            m
+            for m, a in self._deltas.get((code, indicator), {}).items()
+            if a != 0 and self.baseline_month < m <= self.last_plan_month
+        ]
         return max(found) if found else None
 
     def value(self, code: str, indicator: str, through: date | None = None) -> float | None:
-        """The value at the end of `through`'s month (None: every month folded so far)."""
-        if self.plan.indicator(indicator).kind == "ratio":
+        """The value at the end of `through`'s month (None: the latest the plan counts)."""
+        if self._kinds[indicator] == "ratio":
             base = self._ratio_base(code, indicator)
             numerator = None if base is None else self.value(code, base[0], through)
             return None if base is None or numerator is None else numerator * (10_000 / base[1])
-        exact = self._exact(code, indicator, through)
+        exact = self.exact(code, indicator, through)
         return None if exact is None else float(exact)
 
-    def _exact(self, code: str, indicator: str, through: date | None) -> Decimal | None:
-        spec = self.plan.indicator(indicator)
-        deltas = self._deltas.get((code, indicator), {})
-        if spec.kind == "ratio":
+    def exact(self, code: str, indicator: str, through: date | None = None) -> Decimal | None:
+        """The exact value of a counted, annual or reported indicator (None: unknown)."""
+        kind = self._kinds[indicator]
+        if kind == "ratio":
             return None
-        if spec.kind == "annual":
-            years = [m for m, a in deltas.items() if a != 0 and (through is None or m <= through)]
-            if not years:
-                return self.opening(code, indicator)
-            year = max(years).year
-            return sum((a for m, a in deltas.items() if m.year == year), Decimal(0))
-        total = self.opening(code, indicator) or Decimal(0)
-        for month, amount in deltas.items():
-            if through is None or month <= through:
-                total += amount
-        return total
+        end = self._window_end(through)
+        deltas = self._deltas.get((code, indicator), {})
+        window = {m: a for m, a in deltas.items() if self.baseline_month < m <= end}
+        if kind in LATEST_KINDS:
+            found = [m for m, a in window.items() if a != 0]
+            if found:
+                return window[max(found)]
+            opening = self.opening(code, indicator)
+            return None if opening is None else opening.value
+        opening = self.opening(code, indicator)
+        total = opening.value if opening is not None else Decimal(0)
+        return total + sum(window.values(), Decimal(0))
 
     def series(
         self, code: str, indicator: str, start: date | None = None, end: date | None = None
     ) -> list[tuple[date, float]]:
-        """End-of-month values from the first month after the baseline date to the last month
-        with data (or `start`..`end`, month by month)."""
-        last = self.last_month(code, indicator)
-        if end is None:
-            end = last
-        if end is None:
+        """End-of-month values from the plan's first month (or `start`) to its latest month
+        with data (or `end`), month by month, never past the target month."""
+        last = self.last_month(code, indicator) if end is None else self._window_end(end)
+        if last is None:
             return []
         first = max(self.first_month, (start or self.first_month).replace(day=1))
-        spec = self.plan.indicator(indicator)
-        if spec.kind == "ratio":
+        kind = self._kinds[indicator]
+        if kind == "ratio":
             base = self._ratio_base(code, indicator)
             if base is None:
                 return []
             scale = 10_000 / base[1]
-            return [(m, v * scale) for m, v in self.series(code, base[0], first, end)]
-        points: list[tuple[date, float]] = []
-        if spec.kind == "annual":
-            for month in months(first, end.replace(day=1)):
-                value = self.value(code, indicator, month)
+            return [(m, v * scale) for m, v in self.series(code, base[0], first, last)]
+        if kind in LATEST_KINDS:
+            points: list[tuple[date, float]] = []
+            for month in months(first, last):
+                value = self.exact(code, indicator, month)
                 if value is not None:
-                    points.append((month, value))
+                    points.append((month, float(value)))
             return points
         deltas = self._deltas.get((code, indicator), {})
-        total = self._exact(code, indicator, date(first.year, first.month, 1) - _ONE_DAY)
-        running = total if total is not None else Decimal(0)
-        for month in months(first, end.replace(day=1)):
+        before = self.exact(code, indicator, _previous_month(first))
+        running = before if before is not None else Decimal(0)
+        found: list[tuple[date, float]] = []
+        for month in months(first, last):
             running += deltas.get(month, 0)
-            points.append((month, float(running)))
-        return points
+            found.append((month, float(running)))
+        return found
 
     def progress(self, code: str, indicator: str, through: date | None = None) -> Progress:
         value = self.value(code, indicator, through)
-        baseline = self.plan.baseline_for(code, indicator)
+        opening = self.opening(code, indicator)
+        baseline = None if opening is None else float(opening.value)
+        if self._kinds[indicator] == "ratio":
+            base = self._ratio_base(code, indicator)
+            numerator = None if base is None else self.opening(code, base[0])
+            if base is not None and numerator is not None:
+                baseline, opening = float(numerator.value) * 10_000 / base[1], numerator
         target = self.plan.target_for(code, indicator)
         ratio = None
         if value is not None and target is not None:
-            start = baseline.value if baseline is not None else 0.0
+            start = baseline if baseline is not None else 0.0
             if target.value != start:
                 ratio = (value - start) / (target.value - start)
         return Progress(
             value,
-            None if baseline is None else baseline.value,
+            baseline,
             None if target is None else target.value,
             ratio,
+            None if opening is None else opening.kind,
         )
 
     def current(self) -> dict[tuple[str, str], Progress]:
-        """Every known (district, indicator) now; unknown values are left out."""
+        """Every known (division, indicator) now; unknown values are left out."""
         found: dict[tuple[str, str], Progress] = {}
-        for code in self.codes():
+        for code in self._codes:
             for indicator in self.plan.indicator_keys:
                 progress = self.progress(code, indicator)
                 if progress.value is not None:
@@ -166,30 +250,79 @@ class Ledger:
         return found
 
 
-def ratio_known(plan: Plan, code: str, ratio: str) -> bool:
-    """A ratio is known where the population is and its numerator has an opening balance."""
-    numerator = plan.indicator(ratio).numerator
-    return (
-        numerator is not None
-        and plan.population_of(code) is not None
-        and plan.baseline_for(code, numerator) is not None
-    )
+def _previous_month(month: date) -> date:
+    return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
+
+
+class Ledgers:
+    """The ledger of every loaded plan over one set of rows (predecessors first)."""
+
+    def __init__(self, plans: Iterable[Plan], rows: Iterable[Row]) -> None:
+        materialised = list(rows)
+        ordered = sorted(plans, key=lambda plan: (plan.baseline_date, plan.id))
+        self.by_plan: dict[str, Ledger] = {}
+        for plan in ordered:
+            earlier = self.by_plan.get(plan.derive_baselines_from or "")
+            self.by_plan[plan.id] = Ledger(plan, materialised, earlier)
+
+    def __getitem__(self, plan_id: str) -> Ledger:
+        return self.by_plan[plan_id]
+
+    def __iter__(self) -> Iterator[Ledger]:
+        return iter(self.by_plan.values())
+
+
+ChangedKey = tuple[str, str, str, date]  # (plan, division, indicator, month)
 
 
 def changed_keys(
-    plan: Plan, touched: Iterable[tuple[str, str, date]]
-) -> set[tuple[str, str, date]]:
-    """The (district, indicator, month) values a set of deltas changes: the district's, the
-    city's, and the known ratios of both."""
-    ratios: dict[str, list[str]] = defaultdict(list)
-    for spec in plan.indicators:
-        if spec.numerator is not None:
-            ratios[spec.numerator].append(spec.key)
-    changed: set[tuple[str, str, date]] = set()
-    for district, indicator, month in touched:
-        for code in (district, plan.city.code):
-            changed.add((code, indicator, month))
-            for ratio in ratios.get(indicator, ()):
-                if ratio_known(plan, code, ratio):
-                    changed.add((code, ratio, month))
-    return changed
+    plans: Iterable[Plan], touched: Iterable[tuple[str, str, date]]
+) -> set[ChangedKey]:
+    """The (plan, division, indicator, month) values a set of deltas changes.
+
+    A delta moves every plan that counts its month (after the baseline month, up to the
+    target month), in every division containing its division (its own only for `reported`),
+    and the known ratios of those; a delta up to a plan's baseline month moves the plan's
+    derived baselines, so all of the plan's months from the first (`month` = its first month).
+    """
+    touched = list(touched)
+    found: set[ChangedKey] = set()
+    for plan in plans:
+        ledger = Ledger(plan, ())
+        ratios: dict[str, list[str]] = defaultdict(list)
+        kinds = {spec.key: spec.kind for spec in plan.indicators}
+        for spec in plan.indicators:
+            if spec.numerator is not None:
+                ratios[spec.numerator].append(spec.key)
+        for division, indicator, month in touched:
+            kind = kinds.get(indicator)
+            if kind is None or month > ledger.last_plan_month:
+                continue
+            if month <= ledger.baseline_month:
+                if plan.derive_baselines_from is None:
+                    continue
+                month = ledger.first_month
+            for code in ledger.codes_of(division, kind == "reported"):
+                found.add((plan.id, code, indicator, month))
+                for ratio in ratios.get(indicator, ()):
+                    if ratio_may_be_known(plan, code, indicator):
+                        found.add((plan.id, code, ratio, month))
+    return found
+
+
+def plan_pairs(plan: Plan) -> list[tuple[str, str]]:
+    """Every (division, indicator) of a plan that may have a value."""
+    codes = [plan.city.code, *(d.code for d in plan.districts)]
+    return [
+        (code, spec.key)
+        for code in codes
+        for spec in plan.indicators
+        if spec.numerator is None or ratio_may_be_known(plan, code, spec.numerator)
+    ]
+
+
+def ratio_may_be_known(plan: Plan, code: str, numerator: str) -> bool:
+    """A ratio needs the population and an opening balance (published, or maybe derived)."""
+    return plan.population_of(code) is not None and (
+        plan.baseline_for(code, numerator) is not None or plan.derive_baselines_from is not None
+    )

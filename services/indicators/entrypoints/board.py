@@ -11,6 +11,7 @@ from datetime import date
 from html import escape
 
 from services.indicators.domain.values import Ledger
+from shared.plans import PlanSet
 from shared.trajectory import required_value
 
 _STYLE = """
@@ -28,6 +29,8 @@ td .share { display: block; font-size: .72rem; color: #39424c; }
 .on_track { background: #d9f2de; } .at_risk { background: #fff0c2; }
 .behind { background: #f8d0cc; } .no_target { background: #fff; }
 .unknown { background: #f0f0f0; color: #8a96a3; }
+nav a { margin-right: .8rem; } nav a.current { font-weight: bold; color: #1d2733; }
+td .change { display: block; font-size: .72rem; color: #8a5a00; }
 .legend span { display: inline-block; padding: .1rem .5rem; margin-right: .4rem;
                border: 1px solid #d5d9de; font-size: .8rem; }
 """
@@ -37,6 +40,7 @@ _LEGEND = (
     ("at_risk", "略低于进度(容差内)"),
     ("behind", "落后于进度"),
     ("no_target", "无目标"),
+    ("ended", "规划期已结束"),
     ("unknown", "未知"),
 )
 
@@ -57,6 +61,8 @@ def status_of(ledger: Ledger, code: str, indicator: str, on: date) -> str:
     value = ledger.value(code, indicator)
     if value is None:
         return "unknown"
+    if ledger.plan.state(on) == "ended":
+        return "ended"
     required = required_value(ledger.plan, code, indicator, on)
     if required is None:
         return "no_target"
@@ -66,14 +72,23 @@ def status_of(ledger: Ledger, code: str, indicator: str, on: date) -> str:
     return "at_risk" if value >= required * (1 - tolerance) else "behind"
 
 
-def render_board(ledger: Ledger, today: date) -> str:
+_STATES = {"upcoming": "未开始", "in_progress": "进行中", "ended": "已结束"}
+
+
+def render_board(ledger: Ledger, plans: PlanSet, today: date) -> str:
     plan = ledger.plan
+    current = ' class="current"'
+    links = "".join(
+        f'<a href="/?plan={escape(p.id)}"{current if p.id == plan.id else ""}>'
+        f"{escape(p.name_zh)} ({_STATES[p.state(today)]})</a>"
+        for p in plans
+    )
     head = "".join(
         f'<th title="{escape(i.name_en)}">{escape(i.name_zh)}</th>' for i in plan.indicators
     )
     rows = []
     for code in ledger.codes():
-        place = plan.city if code == ledger.city else plan.district(code)
+        place = plan.city if code == ledger.area else plan.district(code)
         cells = []
         for spec in plan.indicators:
             status = status_of(ledger, code, spec.key, today)
@@ -84,11 +99,15 @@ def render_board(ledger: Ledger, today: date) -> str:
             share = ""
             if progress.progress is not None:
                 share = f'<span class="share">完成 {progress.progress:.0%}</span>'
-            cells.append(
-                f'<td class="{status}" data-key="{spec.key}">'
-                f"{format_number(progress.value, spec.unit)}{share}</td>"
-            )
-        css = ' class="city"' if code == ledger.city else ""
+            shown = format_number(progress.value, spec.unit)
+            if progress.baseline is None and spec.kind not in ("annual", "reported"):
+                # no opening balance: a change since the baseline date, never a stock
+                sign = "+" if progress.value >= 0 else ""
+                shown = f'{sign}{shown}<span class="change">基期以来增量</span>'
+            elif progress.baseline_kind == "derived":
+                share += '<span class="share">基期为推算值</span>'
+            cells.append(f'<td class="{status}" data-key="{spec.key}">{shown}{share}</td>')
+        css = ' class="city"' if code == ledger.area else ""
         rows.append(
             f'<tr{css} data-code="{code}"><td class="place">{escape(place.name_zh)}'
             f"</td>{''.join(cells)}</tr>"
@@ -99,8 +118,9 @@ def render_board(ledger: Ledger, today: date) -> str:
 <title>知识产权规划指标进度 · {escape(plan.city.name_zh)}</title>
 <style>{_STYLE}</style></head>
 <body>
+<nav>{links}</nav>
 <h1>{escape(plan.name_zh)} · 指标进度</h1>
-<p class="meta">数据截至 {today.isoformat()} (Asia/Shanghai) · 基期 {plan.baseline_date} ·
+<p class="meta">数据截至 {today.isoformat()} ({escape(plan.timezone)}) · 基期 {plan.baseline_date} ·
 目标期 {plan.target_date} · 无基期数据的区县显示基期以来的增量</p>
 <p class="legend">{legend}</p>
 <table><thead><tr><th class="place">区县</th>{head}</tr></thead>

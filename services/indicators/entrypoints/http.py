@@ -2,8 +2,10 @@
 
 Values come from the ledger the background refresher rebuilds from PostgreSQL, so a request
 never waits on the fold and the API keeps serving the last totals while a rebuild runs.
-Every read is bounded: months and days only within the plan's years (baseline year minus 10
-to target year plus 10), lists in pages. With `IPRWATCH_READ_TOKENS` set, the JSON APIs and
+Every read names a plan (`plan=`; by default the plan in progress today, else the one that
+ended last): one event history, each plan's own baselines and months. Every read is bounded:
+months and days only within the plans' years (the first baseline year minus 10 to the last
+target year plus 10), lists in pages. With `IPRWATCH_READ_TOKENS` set, the JSON APIs and
 the board need a read token (the board sets a cookie from `?token=`); probes and /metrics
 stay open. While PostgreSQL is away a read answers 503 with `Retry-After`, never 500.
 """
@@ -30,7 +32,8 @@ from services.indicators.settings import IndicatorsSettings
 from shared import unavailable
 from shared.kafka import consumer_reaches_broker
 from shared.ops import ops_router
-from shared.plan import Plan, load_plan
+from shared.plan import Plan
+from shared.plans import PlanSet
 from shared.postgres import is_reachable
 from shared.read_access import COOKIE, ReadAccess, ReadAccessSettings
 from shared.trajectory import required_value
@@ -49,7 +52,7 @@ class Problem(BaseModel):
 def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     meaning = {
         401: "A read token is required (IPRWATCH_READ_TOKENS is set).",
-        404: "Unknown district or indicator.",
+        404: "Unknown plan, district or indicator.",
         422: "A parameter is invalid or outside the plan's years.",
         503: "The database is unavailable; retry after `Retry-After` seconds.",
     }
@@ -57,15 +60,16 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 READ_ERRORS = _problems(401, 422, 503)
+PLAN_ERRORS = _problems(401, 404, 422, 503)
 LOOKUP_ERRORS = _problems(401, 404, 422, 503)
 
 
 class Bounds:
-    """The days a request may ask about: the plan's years, widened by ten on each side."""
+    """The days a request may ask about: the plans' years, widened by ten on each side."""
 
-    def __init__(self, plan: Plan) -> None:
-        self.first_year = plan.baseline_date.year - YEARS_AROUND_PLAN
-        self.last_year = plan.target_date.year + YEARS_AROUND_PLAN
+    def __init__(self, plans: PlanSet) -> None:
+        self.first_year = min(p.baseline_date.year for p in plans) - YEARS_AROUND_PLAN
+        self.last_year = max(p.target_date.year for p in plans) + YEARS_AROUND_PLAN
         years = "|".join(str(y) for y in range(self.first_year, self.last_year + 1))
         # for the OpenAPI document (and its fuzzers): a month or a day of an allowed year
         self.pattern = rf"^({years})-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?$"
@@ -81,7 +85,7 @@ class Bounds:
         if not self.first_year <= year <= self.last_year:
             raise HTTPException(
                 422,
-                f"{name} {text!r} is outside the plan's years: from {self.first_year}-01 to"
+                f"{name} {text!r} is outside the plans' years: from {self.first_year}-01 to"
                 f" {self.last_year}-12",
             )
         try:
@@ -103,8 +107,10 @@ def _today(ledger: Ledger) -> date:
 def _codes(ledger: Ledger, district: str | None) -> list[str]:
     if district is None:
         return ledger.codes()
-    if district != ledger.city and not ledger.plan.is_district(district):
-        raise HTTPException(404, f"unknown district {district!r}: not a division of the plan")
+    if district != ledger.area and not ledger.plan.is_district(district):
+        raise HTTPException(
+            404, f"unknown district {district!r}: not a division of plan {ledger.plan.id!r}"
+        )
     return [district]
 
 
@@ -113,13 +119,34 @@ def _indicators(ledger: Ledger, indicator: str | None) -> list[str]:
     if indicator is None:
         return keys
     if indicator not in keys:
-        raise HTTPException(404, f"unknown indicator {indicator!r}: the plan does not declare it")
+        raise HTTPException(
+            404, f"unknown indicator {indicator!r}: plan {ledger.plan.id!r} does not declare it"
+        )
     return [indicator]
 
 
 def _names(ledger: Ledger, code: str) -> tuple[str, str]:
-    place = ledger.plan.city if code == ledger.city else ledger.plan.district(code)
+    place = ledger.plan.city if code == ledger.area else ledger.plan.district(code)
     return place.name_zh, place.name_en
+
+
+def plan_summary(plan: Plan, today: date) -> dict[str, Any]:
+    """What `GET /v1/plans` says of one plan."""
+    return {
+        "id": plan.id, "name_zh": plan.name_zh, "document_no": plan.document_no,
+        "baseline_date": plan.baseline_date.isoformat(),
+        "target_date": plan.target_date.isoformat(), "timezone": plan.timezone,
+        "state": plan.state(today),
+        "area": {"code": plan.city.code, "name_zh": plan.city.name_zh,
+                 "name_en": plan.city.name_en},
+        "divisions": len(plan.districts),
+        "derive_baselines_from": plan.derive_baselines_from,
+        "indicators": [
+            {"key": i.key, "name_zh": i.name_zh, "name_en": i.name_en, "kind": i.kind,
+             "unit": i.unit, "has_target": i.target is not None}
+            for i in plan.indicators
+        ],
+    }  # fmt: skip
 
 
 def indicator_items(
@@ -131,6 +158,7 @@ def indicator_items(
 ) -> tuple[int, list[dict[str, Any]]]:
     """The number of (district, indicator) pairs asked for, and the items of `window`."""
     on = as_of or _today(ledger)
+    ended = ledger.plan.state(on) == "ended"
     pairs = [
         (code, key) for code in _codes(ledger, district) for key in _indicators(ledger, indicator)
     ]
@@ -140,11 +168,13 @@ def indicator_items(
         spec = ledger.plan.indicator(key)
         progress = ledger.progress(code, key, as_of)
         items.append({
-            "district": code, "district_name_zh": name_zh, "district_name_en": name_en,
+            "plan": ledger.plan.id, "district": code,
+            "district_name_zh": name_zh, "district_name_en": name_en,
             "indicator": key, "name_zh": spec.name_zh, "name_en": spec.name_en,
             "kind": spec.kind, "unit": spec.unit, "value": progress.value,
-            "baseline": progress.baseline, "target": progress.target,
-            "required": required_value(ledger.plan, code, key, on),
+            "baseline": progress.baseline, "baseline_kind": progress.baseline_kind,
+            "target": progress.target,
+            "required": None if ended else required_value(ledger.plan, code, key, on),
             "progress": progress.progress,
         })  # fmt: skip
     return len(pairs), items
@@ -154,7 +184,7 @@ T = TypeVar("T")
 
 
 class AnswerCache:
-    """Answers computed for the current ledger, by request; emptied when the ledger changes.
+    """Answers computed for the current ledgers, by request; emptied when they change.
 
     Readers asking the same thing again (a board on a wall, a dashboard's poll, a client in a
     loop) cost a dictionary look-up until the next fold changes the totals. The computing runs
@@ -163,16 +193,16 @@ class AnswerCache:
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
-        self.ledger: Ledger | None = None
+        self.ledgers: object = None
         self.answers: dict[Hashable, Any] = {}
 
-    async def get(self, ledger: Ledger, key: Hashable, compute: Callable[[], T]) -> T:
-        if ledger is not self.ledger:
-            self.ledger, self.answers = ledger, {}
+    async def get(self, ledgers: object, key: Hashable, compute: Callable[[], T]) -> T:
+        if ledgers is not self.ledgers:
+            self.ledgers, self.answers = ledgers, {}
         if key in self.answers:
             return cast(T, self.answers[key])
         answer = await asyncio.to_thread(compute)
-        if ledger is self.ledger:
+        if ledgers is self.ledgers:
             if len(self.answers) >= self.size:
                 self.answers.pop(next(iter(self.answers)))
             self.answers[key] = answer
@@ -187,11 +217,12 @@ def _board_without_token(request: Request) -> str:
 
 def create_app(settings: IndicatorsSettings) -> FastAPI:
     metrics = IndicatorsMetrics()
-    plan = load_plan(settings.plan.plan_file)
-    bounds = Bounds(plan)
+    plans = settings.plan.load()
+    bounds = Bounds(plans)
     access: ReadAccess = ReadAccessSettings().access()
     guarded = [Depends(access.guard())]
-    district_codes = [plan.city.code, *(d.code for d in plan.districts)]
+    district_codes = sorted({c for p in plans for c in (p.city.code, *p.district_codes)})
+    indicator_keys = sorted({key for p in plans for key in p.indicator_keys})
     cache = AnswerCache()
 
     @asynccontextmanager
@@ -213,10 +244,22 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
 
     app.include_router(ops_router(metrics.registry, ready))
 
-    def ledger_of(request: Request) -> Ledger:
+    def ledger_of(request: Request, plan: str | None) -> Ledger:
+        """The plan asked for, else the plan in progress today, else the one that ended last."""
         indicators: Indicators = request.app.state.indicators
-        return indicators.ledger
+        if plan is None:
+            plan = plans.default(datetime.now(plans.zone).date()).id
+        try:
+            return indicators.ledgers[plan]
+        except KeyError:
+            known = ", ".join(plans.ids)
+            raise HTTPException(404, f"unknown plan {plan!r}: the plans are {known}") from None
 
+    plan_query: dict[str, Any] = {
+        "description": "a plan id (GET /v1/plans); default: the plan in progress today",
+        "json_schema_extra": {"enum": list(plans.ids)},
+        "max_length": 64,
+    }
     # the pattern is for the OpenAPI document only: `bounds.day` checks and says what is wrong
     day_query: dict[str, Any] = {"json_schema_extra": {"pattern": bounds.pattern, "maxLength": 10}}
     district_query: dict[str, Any] = {
@@ -224,13 +267,14 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         "max_length": 16,
     }
     indicator_query: dict[str, Any] = {
-        "json_schema_extra": {"enum": list(plan.indicator_keys)},
+        "json_schema_extra": {"enum": indicator_keys},
         "max_length": 80,
     }
 
     @app.get("/v1/indicators", dependencies=guarded, responses=LOOKUP_ERRORS)
     async def get_indicators(
         request: Request,
+        plan: str | None = Query(default=None, **plan_query),
         district: str | None = Query(default=None, **district_query),
         indicator: str | None = Query(default=None, **indicator_query),
         as_of: str | None = Query(
@@ -243,16 +287,26 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
 
         In pages of `limit` items (district by district, indicators in the plan's order);
         `total` counts every item asked for, `next_offset` is null on the last page."""
-        ledger = ledger_of(request)
+        ledger = ledger_of(request, plan)
         day = bounds.day(as_of, "as_of", end_of_month=True)
         codes, keys = _codes(ledger, district), _indicators(ledger, indicator)  # 404 first
         window = slice(offset, offset + limit)
         total, items = await cache.get(
-            ledger,
-            ("indicators", tuple(codes), tuple(keys), day, _today(ledger), offset, limit),
+            request.app.state.indicators.ledgers,
+            (
+                "indicators",
+                ledger.plan.id,
+                tuple(codes),
+                tuple(keys),
+                day,
+                _today(ledger),
+                offset,
+                limit,
+            ),
             lambda: indicator_items(ledger, district, indicator, day, window),
         )
         return {
+            "plan": ledger.plan.id, "state": ledger.plan.state(day or _today(ledger)),
             "as_of": None if day is None else day.isoformat(),
             "total": total, "limit": limit, "offset": offset,
             "next_offset": offset + limit if offset + limit < total else None,
@@ -262,41 +316,52 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
     @app.get("/v1/series", dependencies=guarded, responses=LOOKUP_ERRORS)
     async def get_series(
         request: Request,
+        plan: str | None = Query(default=None, **plan_query),
         district: str = Query(..., **district_query),
         indicator: str = Query(..., **indicator_query),
         start: str | None = Query(default=None, alias="from", **day_query),
         end: str | None = Query(default=None, alias="to", **day_query),
     ) -> dict[str, Any]:
-        """End-of-month values, from the first month after the baseline date by default."""
-        ledger = ledger_of(request)
+        """The plan's end-of-month values, from the first month after its baseline date by
+        default, never past its target month."""
+        ledger = ledger_of(request, plan)
         code = _codes(ledger, district)[0]
         key = _indicators(ledger, indicator)[0]
         first, last = bounds.day(start, "from"), bounds.day(end, "to")
         points = await cache.get(
-            ledger,
-            ("series", code, key, first, last),
+            request.app.state.indicators.ledgers,
+            ("series", ledger.plan.id, code, key, first, last),
             lambda: ledger.series(code, key, first, last),
         )
         spec = ledger.plan.indicator(key)
         return {
-            "district": code, "indicator": key, "unit": spec.unit,
+            "plan": ledger.plan.id, "district": code, "indicator": key, "unit": spec.unit,
             "points": [{"month": m.strftime("%Y-%m"), "value": v} for m, v in points],
         }  # fmt: skip
 
-    @app.get("/v1/districts", dependencies=guarded, responses=READ_ERRORS)
-    async def get_districts(request: Request) -> list[dict[str, Any]]:
-        plan = ledger_of(request).plan
-        city = plan.city
+    @app.get("/v1/plans", dependencies=guarded, responses=READ_ERRORS)
+    async def get_plans() -> list[dict[str, Any]]:
+        """Every loaded plan with its period and state today (in its time zone)."""
+        return [plan_summary(p, datetime.now(p.zone).date()) for p in plans]
+
+    @app.get("/v1/districts", dependencies=guarded, responses=PLAN_ERRORS)
+    async def get_districts(
+        request: Request, plan: str | None = Query(default=None, **plan_query)
+    ) -> list[dict[str, Any]]:
+        found = ledger_of(request, plan).plan
+        city = found.city
         return [
             {"code": city.code, "name_zh": city.name_zh, "name_en": city.name_en,
              "kind": "city", "population": city.population},
             *({"code": d.code, "name_zh": d.name_zh, "name_en": d.name_en, "kind": d.kind,
-               "population": d.population} for d in plan.districts),
+               "population": d.population} for d in found.districts),
         ]  # fmt: skip
 
-    @app.get("/v1/plan", dependencies=guarded, responses=READ_ERRORS)
-    async def get_plan(request: Request) -> dict[str, Any]:
-        return ledger_of(request).plan.model_dump(mode="json")
+    @app.get("/v1/plan", dependencies=guarded, responses=PLAN_ERRORS)
+    async def get_plan(
+        request: Request, plan: str | None = Query(default=None, **plan_query)
+    ) -> dict[str, Any]:
+        return ledger_of(request, plan).plan.model_dump(mode="json")
 
     @app.get(
         "/",
@@ -307,10 +372,15 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
                 "content": {"application/json": {"schema": Problem.model_json_schema()}},
             },
             303: {"description": "`?token=` accepted: the cookie is set, the page reloads"},
+            404: {
+                "description": "Unknown plan.",
+                "content": {"application/json": {"schema": Problem.model_json_schema()}},
+            },
         },
     )
     async def board(
         request: Request,
+        plan: str | None = Query(default=None, **plan_query),
         token: str | None = Query(
             default=None, max_length=512, description="a read token, kept in a cookie"
         ),
@@ -324,9 +394,13 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
                 )  # fmt: skip
                 return response
             access.guard()(request)
-        ledger = ledger_of(request)
+        ledger = ledger_of(request, plan)
         today = _today(ledger)
-        page = await cache.get(ledger, ("board", today), lambda: render_board(ledger, today))
+        page = await cache.get(
+            request.app.state.indicators.ledgers,
+            ("board", ledger.plan.id, today),
+            lambda: render_board(ledger, plans, today),
+        )
         return HTMLResponse(page)
 
     return app

@@ -23,7 +23,6 @@ from services.indicators.adapters.store import IndicatorStore, swap_in
 from services.indicators.handlers import FoldHandler
 from services.indicators.settings import IndicatorsSettings
 from shared.kafka import ensure_topics
-from shared.plan import load_plan
 from shared.postgres import checked_schema, create_pool
 
 Progress = Callable[[int, int], None]  # (records read, records to read)
@@ -66,7 +65,7 @@ async def rebuild(settings: IndicatorsSettings, progress: Progress | None = None
         isolation_level="read_committed", client_id="iprwatch-indicators-rebuild",
     )  # fmt: skip
     await consumer.start()
-    handler = FoldHandler(load_plan(settings.plan.plan_file), store, _AlreadyDeadLettered())
+    handler = FoldHandler(settings.plan.load(), store, _AlreadyDeadLettered())
     read = 0
     try:
         partitions = [TopicPartition(kafka.events_topic, p) for p in range(kafka.partitions)]

@@ -1,6 +1,6 @@
-"""The outbox relay: publish each changed (district, indicator) to ipr.indicators.v1.
+"""The outbox relay: publish each changed (plan, division, indicator) to ipr.indicators.v1.
 
-The outbox keeps one row per (district, indicator) whose `seq` grows with every change; the
+The outbox keeps one row per (plan, division, indicator) whose `seq` grows with every change; the
 relay publishes the rows whose `seq` is past the last published one, each with the value and
 whole monthly series as they stand now, and marks them published once Kafka acknowledged them
 (at least once: a crash in between publishes again, and the consumer keeps the highest seq).
@@ -15,36 +15,43 @@ import logging
 from aiokafka import AIOKafkaProducer
 
 from services.indicators.adapters.store import IndicatorStore, Pending
-from services.indicators.domain.values import Ledger
+from services.indicators.domain.values import Ledger, Ledgers
 from shared.indicator_events import IndicatorChanged, SeriesPoint, to_kafka
-from shared.plan import Plan
+from shared.plans import PlanSet
 
 log = logging.getLogger(__name__)
 
 
 def message_of(ledger: Ledger, row: Pending) -> IndicatorChanged:
     series = ledger.series(row.district, row.indicator)
+    # the month the change touched, within the plan's months (a plan change touches them all)
+    month = min(max(row.month, ledger.first_month), ledger.last_plan_month)
     return IndicatorChanged(
         plan=ledger.plan.id,
         district=row.district,
         indicator=row.indicator,
-        month=row.month.strftime("%Y-%m"),
+        month=month.strftime("%Y-%m"),
         value=ledger.value(row.district, row.indicator),
-        month_value=ledger.value(row.district, row.indicator, row.month),
+        month_value=ledger.value(row.district, row.indicator, month),
         seq=row.seq,
         series=tuple(SeriesPoint(month=m.strftime("%Y-%m"), value=v) for m, v in series),
     )
 
 
 async def relay_once(
-    store: IndicatorStore, producer: AIOKafkaProducer, topic: str, plan: Plan
+    store: IndicatorStore, producer: AIOKafkaProducer, topic: str, plans: PlanSet
 ) -> int:
     rows = await store.pending()
     if not rows:
         return 0
-    ledger = Ledger(plan, await store.monthly_rows())
+    ledgers = Ledgers(plans, await store.monthly_rows())
     futures = []
     for row in rows:
+        if row.plan not in ledgers.by_plan:
+            continue  # a plan no longer loaded: marked published, nobody reads it
+        ledger = ledgers[row.plan]
+        if not ledger.knows(row.district, row.indicator):
+            continue
         key, value, headers = to_kafka(message_of(ledger, row))
         futures.append(await producer.send(topic, value, key=key, headers=headers))
     await asyncio.gather(*futures)
@@ -56,13 +63,13 @@ async def relay_forever(
     store: IndicatorStore,
     producer: AIOKafkaProducer,
     topic: str,
-    plan: Plan,
+    plans: PlanSet,
     poll_seconds: float,
     stopping: asyncio.Event,
 ) -> None:
     while not stopping.is_set():
         # One round per interval, busy or not: a round publishes the latest state of every key
         # changed since the last one, so waiting coalesces many changes into one message.
-        await relay_once(store, producer, topic, plan)
+        await relay_once(store, producer, topic, plans)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), poll_seconds)

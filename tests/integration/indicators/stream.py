@@ -32,9 +32,10 @@ class Stream:
     poison: int = 0
 
     def book(self, district: str, indicator: str, when: datetime, amount: Decimal | int) -> None:
+        """Every act counts in its month, before a plan's baseline date too (the fold knows no
+        plan); a plan reads the months after its baseline month."""
         day = when.astimezone(SHANGHAI).date()
-        if day > BASELINE:
-            self.expected[(district, indicator, day.replace(day=1))] += Decimal(amount)
+        self.expected[(district, indicator, day.replace(day=1))] += Decimal(amount)
 
     def totals(self) -> dict[Key, Decimal]:
         return {k: v for k, v in self.expected.items() if v != 0}

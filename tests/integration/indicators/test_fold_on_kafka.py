@@ -44,7 +44,7 @@ async def test_each_rule_of_the_fold_holds_on_the_real_parts(
         grant,
         grant,  # the same record again
         (grant[0], grant[1], [(n, b"renamed" if n == "ce_id" else v) for n, v in grant[2]]),
-        # pre-baseline: recorded, moves nothing
+        # before the 14th plan's baseline date: counted in its month, in none of its values
         ev(3, "pct.application.filed", "P0", "2020-12-31T23:00:00+08:00", district="500101"),
         # a late event in its own month (UTC evening of 30 April = May in Shanghai)
         ev(4, "pct.application.filed", "P1", "2023-04-30T17:00:00+00:00", district="500101"),
@@ -85,11 +85,12 @@ async def test_each_rule_of_the_fold_holds_on_the_real_parts(
         await asyncio.sleep(0.5)  # the counters move just after the commit
         await app.refresh()
         folded = app.metrics.events_folded
-        assert folded.labels("applied")._value.get() == 7
+        assert folded.labels("applied")._value.get() == 8
         assert folded.labels("duplicate")._value.get() == 2
         assert app.metrics.dead_letters.labels("malformed")._value.get() == 1
-        assert app.metrics.dead_letters.labels("not_in_plan")._value.get() == 1
         assert await folded_totals(dsn, db_schema) == {
+            ("500101", "pct_applications_cumulative", date(2020, 12, 1)): 1,
+            ("500199", "pct_applications_cumulative", M5): 1,  # a division of no plan
             ("500112", "valid_invention_patents", M5): 1,
             ("500112", "high_value_invention_patents", M5): 1,
             ("500112", "valid_invention_patents", M7): -1,
@@ -98,7 +99,7 @@ async def test_each_rule_of_the_fold_holds_on_the_real_parts(
             ("500103", "ip_service_revenue_cny", date(2023, 12, 1)): Decimal("800.25"),
             ("500229", "valid_invention_patents", M5): 1,
         }
-        ledger = app.ledger
+        ledger = app.ledgers["chongqing-14th-fyp"]
         assert ledger.value("500000", "valid_invention_patents") == 35001.0
         assert ledger.value("500000", "pct_applications_cumulative") == 1646.0
         assert ledger.value("500000", "ip_service_revenue_cny") == 800.25
@@ -109,15 +110,23 @@ async def test_each_rule_of_the_fold_holds_on_the_real_parts(
         assert ledger.series("500112", "valid_invention_patents")[-3:] == [
             (M5, 1.0), (date(2023, 6, 1), 1.0), (M7, 0.0),
         ]  # fmt: skip
-        dead = await _read(kafka_settings, kafka_settings.dead_letter_topic, 2)
-        assert sorted(dict(r.headers)["reason"] for r in dead) == [b"malformed", b"not_in_plan"]
+        assert app.ledgers["chongqing-15th-fyp"].value("500000", "pct_applications_cumulative") == (
+            1646.0  # derived from the 14th on 2025-12-31
+        )
+        dead = await _read(kafka_settings, kafka_settings.dead_letter_topic, 1)
+        assert sorted(dict(r.headers)["reason"] for r in dead) == [b"malformed"]
         changes = await _latest_changes(kafka_settings)
-        city = changes[("500000", "valid_invention_patents")]
+        assert changes[("chongqing-15th-fyp", "500000", "pct_applications_cumulative")].value == (
+            1646.0
+        )
+        assert changes[("national-14th-fyp", "500000", "valid_invention_patents")].value == 1.0
+        ours = {(d, i): v for (p, d, i), v in changes.items() if p == "chongqing-14th-fyp"}
+        city = ours[("500000", "valid_invention_patents")]
         assert (city.value, city.series[-1].month, city.series[0].month) == (
             35001.0, "2023-07", "2021-01"
         )  # fmt: skip
-        assert ("500229", "invention_patents_per_10k_population") not in changes
-        assert changes[("500000", "invention_patents_per_10k_population")].value == (
+        assert ("500229", "invention_patents_per_10k_population") not in ours
+        assert ours[("500000", "invention_patents_per_10k_population")].value == (
             35001 * (10_000 / 32054159)
         )
 
@@ -139,12 +148,14 @@ async def _read(kafka: KafkaSettings, topic: str, at_least: int) -> list[Any]:
     return found
 
 
-async def _latest_changes(kafka: KafkaSettings) -> dict[tuple[str, str], IndicatorChanged]:
+async def _latest_changes(
+    kafka: KafkaSettings,
+) -> dict[tuple[str, str, str], IndicatorChanged]:
     await asyncio.sleep(1.0)  # the relay polls every 0.1 s
-    latest: dict[tuple[str, str], IndicatorChanged] = {}
+    latest: dict[tuple[str, str, str], IndicatorChanged] = {}
     for r in await _read(kafka, kafka.indicators_topic, 1):
         change = from_kafka(r.value, r.headers)
-        key = (change.district, change.indicator)
+        key = (change.plan, change.district, change.indicator)
         if key not in latest or latest[key].seq < change.seq:
             latest[key] = change
     return latest
@@ -166,26 +177,35 @@ async def test_the_api_serves_values_series_districts_plan_and_the_board(
         await app.state.indicators.refresh()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            one = (await client.get("/v1/indicators", params={
+            p14 = {"plan": "chongqing-14th-fyp"}
+            one = (await client.get("/v1/indicators", params={**p14,
                 "district": "500000", "indicator": "ip_service_revenue_cny"})).json()  # fmt: skip
-            series = (await client.get("/v1/series", params={
+            series = (await client.get("/v1/series", params={**p14,
                 "district": "500112", "indicator": "valid_invention_patents",
                 "from": "2022-01", "to": "2022-03"})).json()  # fmt: skip
-            districts = (await client.get("/v1/districts")).json()
-            plan = (await client.get("/v1/plan")).json()
-            board = await client.get("/")
+            districts = (await client.get("/v1/districts", params=p14)).json()
+            plan = (await client.get("/v1/plan", params=p14)).json()
+            default = (await client.get("/v1/plan")).json()
+            plans = (await client.get("/v1/plans")).json()
+            board = await client.get("/", params=p14)
+            unknown_plan = await client.get("/v1/indicators", params={"plan": "nope"})
             missing = await client.get("/v1/indicators", params={"district": "999999"})
     totals = stream.totals()
-    revenue = {k: v for k, v in totals.items() if k[1] == "ip_service_revenue_cny"}
+    revenue = {
+        k: v for k, v in totals.items() if k[1] == "ip_service_revenue_cny" and k[2].year <= 2025
+    }
     latest_year = max(k[2].year for k in revenue)
     expected_revenue = sum((v for k, v in revenue.items() if k[2].year == latest_year), Decimal(0))
     item = one["items"][0]
     assert item["value"] == float(expected_revenue)
     assert (item["target"], item["unit"], item["name_zh"]) == (1e9, "cny", "知识产权服务业营业收入")
     assert item["progress"] == float(expected_revenue) / 1e9
-    assert item["required"] is not None and 0 < item["required"] <= 1e9
+    assert item["required"] is None  # the plan ended on 2025-12-31: no path past its end
+    assert one["state"] == "ended" and item["plan"] == "chongqing-14th-fyp"
     yubei = {k[2]: v for k, v in totals.items() if k[:2] == ("500112", "valid_invention_patents")}
-    running_total = sum((v for m, v in yubei.items() if m < date(2022, 1, 1)), Decimal(0))
+    running_total = sum(
+        (v for m, v in yubei.items() if date(2021, 1, 1) <= m < date(2022, 1, 1)), Decimal(0)
+    )  # no baseline of its own: the change since the plan's baseline date
     points = []
     for month in (date(2022, 1, 1), date(2022, 2, 1), date(2022, 3, 1)):
         running_total += yubei.get(month, 0)
@@ -193,6 +213,12 @@ async def test_the_api_serves_values_series_districts_plan_and_the_board(
     assert series["points"] == points
     assert len(districts) == 39 and districts[0]["code"] == "500000"
     assert plan["id"] == "chongqing-14th-fyp"
+    assert default["id"] == "chongqing-15th-fyp"  # in progress today
+    assert [(p["id"], p["state"]) for p in plans] == [
+        ("chongqing-14th-fyp", "ended"), ("chongqing-15th-fyp", "in_progress"),
+        ("national-14th-fyp", "ended"),
+    ]  # fmt: skip
+    assert unknown_plan.status_code == 404 and "nope" in unknown_plan.json()["detail"]
     assert board.status_code == 200 and "渝北区" in board.text and "有效发明专利" in board.text
     assert missing.status_code == 404
     assert json.loads(missing.text)["detail"].startswith("unknown district")

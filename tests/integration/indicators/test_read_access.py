@@ -65,11 +65,12 @@ async def test_read_tokens_guard_the_apis_and_the_board_works_in_a_browser(
                         "to": "9999-12"},
                 headers=bearer,
             )  # fmt: skip
-            assert far.status_code == 422 and "outside the plan's years" in far.json()["detail"]
+            assert far.status_code == 422 and "outside the plans' years" in far.json()["detail"]
             widest = await client.get(
                 "/v1/series",
                 params={"district": "500000", "indicator": "valid_invention_patents",
-                        "from": "2010-01", "to": "2035-12"},
+                        "from": "2010-01", "to": "2040-12", "plan": "chongqing-14th-fyp"},
                 headers=bearer,
             )  # fmt: skip
-            assert widest.status_code == 200 and len(widest.json()["points"]) == 180
+            # a plan's months only: 2021-01 to its target month 2025-12
+            assert widest.status_code == 200 and len(widest.json()["points"]) == 60

@@ -38,7 +38,7 @@ async def test_a_rebuild_repairs_the_totals_while_the_fold_runs(
         finally:
             await conn.close()
         await app.refresh()
-        damaged = app.ledger.value("500112", "valid_invention_patents")
+        damaged = app.ledgers["chongqing-14th-fyp"].value("500112", "valid_invention_patents")
         assert damaged == 0.0
         offsets_taken = asyncio.Event()
         seen: list[tuple[int, int]] = []
@@ -56,7 +56,9 @@ async def test_a_rebuild_repairs_the_totals_while_the_fold_runs(
         await asyncio.sleep(0.5)
         assert await folded_totals(dsn, db_schema) == stream.totals()
         await app.refresh()
-        assert app.ledger.value("500112", "valid_invention_patents") != damaged
+        assert (
+            app.ledgers["chongqing-14th-fyp"].value("500112", "valid_invention_patents") != damaged
+        )
     assert seen[0] == (0, third) and seen[-1] == (third, third)
     assert result.records == third
     conn = await asyncpg.connect(dsn)

@@ -1,4 +1,4 @@
-"""The fold's semantics on the pure domain: order, duplicates, baseline, transfers, revenue."""
+"""The fold's semantics on the pure domain: order, duplicates, no plan, transfers, reports."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from services.indicators.domain.acts import parse_record
 from services.indicators.handlers import FoldHandler
 from shared.plan import Plan, default_plan_path, load_plan
+from shared.plans import load_plans
 from tests.integration.indicators.stream import generate, record
 from tests.unit.indicators.memory import MemoryFold
 
@@ -22,7 +23,7 @@ def plan() -> Plan:
 
 
 def handler_for(plan: Plan) -> FoldHandler:
-    return FoldHandler(plan, store=None, dead_letters=None)  # type: ignore[arg-type]
+    return FoldHandler(load_plans(), store=None, dead_letters=None)  # type: ignore[arg-type]
 
 
 def act(n: int, kind: str, subject: str | None, when: str, **data: Any) -> Any:
@@ -63,7 +64,7 @@ def test_the_month_is_the_month_in_shanghai(plan: Plan) -> None:
     assert fold(plan, [late_utc]).nonzero() == {("500101", "pct_applications_cumulative", M5): 1}
 
 
-def test_pre_baseline_acts_move_nothing_but_tell_what_a_right_was(plan: Plan) -> None:
+def test_acts_of_any_date_count_in_their_month_whatever_the_plans(plan: Plan) -> None:
     old_grant = act(1, "patent.invention.granted", "ZL2", "2019-03-01T00:00:00+08:00",
                     district="500103", high_value=True)  # fmt: skip
     lapse = act(2, "patent.invention.lapsed", "ZL2", "2023-05-20T00:00:00+08:00",
@@ -71,9 +72,28 @@ def test_pre_baseline_acts_move_nothing_but_tell_what_a_right_was(plan: Plan) ->
     eve = act(3, "pct.application.filed", "P9", "2020-12-31T23:59:00+08:00", district="500103")
     for order in ([old_grant, lapse, eve], [lapse, eve, old_grant]):
         assert fold(plan, order).nonzero() == {
+            ("500103", "valid_invention_patents", date(2019, 3, 1)): 1,
+            ("500103", "high_value_invention_patents", date(2019, 3, 1)): 1,
+            ("500103", "pct_applications_cumulative", date(2020, 12, 1)): 1,
             ("500103", "valid_invention_patents", M5): -1,
             ("500103", "high_value_invention_patents", M5): -1,
         }
+
+
+def test_a_later_statistic_report_corrects_the_earlier_in_any_order(plan: Plan) -> None:
+    key = "patent_intensive_industries_gdp_share"
+    first = act(1, "statistic.reported", None, "2024-03-01T00:00:00+08:00",
+                district="500000", indicator=key, period="2023", value=0.131)  # fmt: skip
+    second = act(2, "statistic.reported", None, "2024-06-01T00:00:00+08:00",
+                 district="500000", indicator=key, period="2023", value=0.127)  # fmt: skip
+    monthly = act(3, "statistic.reported", None, "2024-06-02T00:00:00+08:00",
+                  district="500000", indicator=key, period="2024-03", value=0.12)  # fmt: skip
+    for order in ([first, second, monthly], [second, monthly, first], [monthly, first, second]):
+        for batch in (1, 3):
+            assert fold(plan, order, batch).nonzero() == {
+                ("500000", key, date(2023, 12, 1)): Decimal("0.127"),
+                ("500000", key, date(2024, 3, 1)): Decimal("0.12"),
+            }
 
 
 def test_duplicates_by_id_and_by_natural_key_count_once(plan: Plan) -> None:

@@ -16,6 +16,7 @@ from services.indicators.domain.values import Ledger
 from services.indicators.entrypoints.http import AnswerCache, Bounds
 from services.indicators.handlers import FoldHandler
 from shared.plan import Plan, default_plan_path, load_plan
+from shared.plans import load_plans
 from tests.integration.indicators.poison import poison_records
 from tests.integration.indicators.stream import generate
 
@@ -89,7 +90,7 @@ def _batch(size: int, bad: set[int]) -> list[Record]:
 async def test_a_record_the_database_refuses_is_dead_lettered_alone(plan: Plan) -> None:
     records = _batch(300, bad={17, 200, 201})
     store, letters = RefusingStore(), Letters()
-    handler = FoldHandler(plan, store, letters)  # type: ignore[arg-type]
+    handler = FoldHandler(load_plans(), store, letters)  # type: ignore[arg-type]
     prepared = handler.prepare(records)
     assert not prepared.dead
     result, reasons = await handler.commit(prepared)
@@ -108,18 +109,18 @@ async def test_a_record_the_database_refuses_is_dead_lettered_alone(plan: Plan) 
 
 async def test_a_database_that_is_away_is_not_a_record_fault(plan: Plan) -> None:
     store, letters = RefusingStore(away=True), Letters()
-    handler = FoldHandler(plan, store, letters)  # type: ignore[arg-type]
+    handler = FoldHandler(load_plans(), store, letters)  # type: ignore[arg-type]
     with pytest.raises(ConnectionResetError):
         await handler.commit(handler.prepare(_batch(50, bad=set())))
     assert store.tries == 1 and not letters.sent
 
 
 def test_days_outside_the_plan_years_are_refused(plan: Plan) -> None:
-    bounds = Bounds(plan)
-    assert (bounds.first_year, bounds.last_year) == (2010, 2035)
-    assert str(bounds.day("2035-12", "to", end_of_month=True)) == "2035-12-31"
+    bounds = Bounds(load_plans())  # 2021-2025 and 2026-2030 plans
+    assert (bounds.first_year, bounds.last_year) == (2010, 2040)
+    assert str(bounds.day("2040-12", "to", end_of_month=True)) == "2040-12-31"
     assert str(bounds.day("2024-02", "as_of", end_of_month=True)) == "2024-02-29"
-    for text in ("9999-11", "9999-12", "2036-01", "2009-12-31", "20230101", "2023-02-30", "x"):
+    for text in ("9999-11", "9999-12", "2041-01", "2009-12-31", "20230101", "2023-02-30", "x"):
         with pytest.raises(HTTPException) as refused:
             bounds.day(text, "to")
         assert refused.value.status_code == 422, text
