@@ -49,7 +49,7 @@ def expected_values(truth: Mapping[str, Any], plan: Plan | None = None) -> Value
 
 
 async def api_values(client: httpx.AsyncClient, indicators_url: str) -> Values:
-    params = {"plan": truth_plan().id, "limit": 1000}
+    params: dict[str, str | int] = {"plan": truth_plan().id, "limit": 1000}
     response = await client.get(f"{indicators_url}/v1/indicators", params=params)
     response.raise_for_status()
     return {(i["district"], i["indicator"]): i["value"] for i in response.json()["items"]}
