@@ -68,16 +68,20 @@ async def ensure_topics(settings: KafkaSettings, names: Iterable[str]) -> None:
                 name=name,
                 num_partitions=settings.partitions,
                 replication_factor=settings.replication_factor,
-                topic_configs={"min.insync.replicas": str(settings.min_insync_replicas)},
+                topic_configs=(
+                    {"min.insync.replicas": str(settings.min_insync_replicas)}
+                    if settings.min_insync_replicas
+                    else {}
+                ),
             )
             for name in missing
         ]
         try:
             await admin.create_topics(topics)
             log.info(
-                "created topics %s with %d partitions, %d replicas, min.insync.replicas %d",
+                "created topics %s with %d partitions, %d replicas, min.insync.replicas %s",
                 missing, settings.partitions, settings.replication_factor,
-                settings.min_insync_replicas,
+                settings.min_insync_replicas or "(the broker's default)",
             )  # fmt: skip
         except TopicAlreadyExistsError:
             pass

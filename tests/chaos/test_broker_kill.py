@@ -127,7 +127,7 @@ async def watch_partitions(
         try:
             state = await partition_state(kafka, kafka.events_topic, timeout=2.0)
             quorum = bool(state) and all(
-                leader >= 0 and leader not in down and len(isr) >= kafka.min_insync_replicas
+                leader >= 0 and leader not in down and len(isr) >= (kafka.min_insync_replicas or 1)
                 for leader, isr in state.values()
             )
         except Exception:  # noqa: BLE001 - unreadable metadata: no quorum seen
