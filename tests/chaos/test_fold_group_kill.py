@@ -2,7 +2,8 @@
 
 The processes share the events topic's six partitions (same group id). While the stream is
 still being produced, a random one of them is killed with SIGKILL once the stored offsets pass
-a random share of what is in the topic, and a fresh process takes its place; each kill and
+a random point of the stream's first, second and third quarter, and a fresh process takes its
+place; each kill and
 each newcomer rebalances the group. At the end every (district, indicator, month) total equals
 the one computed independently from the events and every unique act is recorded once: the
 offsets stored with each batch make the fold exactly once whoever holds a partition.
@@ -25,7 +26,6 @@ from iprwatch.stack.processes import free_port, is_alive, stop
 from iprwatch.stack.stack import Endpoints, launch_service, service_marker, wait_ready
 from shared.settings import KafkaSettings
 from tests.integration.indicators.conftest import (
-    end_offsets,
     folded_totals,
     produce,
     stored_offsets,
@@ -83,10 +83,8 @@ async def test_three_workers_one_killed_at_random_three_times_count_exactly_once
         for _ in range(WORKERS):
             await launch()
         producing = asyncio.create_task(keep_producing())
-        for _ in range(KILLS):
-            total = sum((await end_offsets(kafka)).values())
-            start = await _progress(dsn, db_schema, kafka.events_topic)
-            goal = start + int((total - start) * rng.uniform(0.1, 0.5))
+        for kill in range(KILLS):  # at a random point of each of the stream's first quarters
+            goal = int(len(stream.records) * rng.uniform(kill + 0.2, kill + 0.8) / (KILLS + 1))
             deadline = time.monotonic() + 300
             while await _progress(dsn, db_schema, kafka.events_topic) < goal:
                 assert time.monotonic() < deadline, "the fold made no progress"
@@ -120,6 +118,7 @@ async def test_three_workers_one_killed_at_random_three_times_count_exactly_once
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }))  # fmt: skip
     assert len(hits) == KILLS
+    assert all(0 < hit < len(stream.records) for hit in hits), hits  # each kill mid-fold
     assert assignments >= WORKERS + 2 * KILLS - 1  # each kill and newcomer rebalanced the group
     assert await folded_totals(dsn, db_schema) == stream.totals()
     assert acts == stream.unique_acts
