@@ -59,7 +59,7 @@ async def test_three_workers_one_killed_at_random_three_times_count_exactly_once
     workers: dict[int, Path] = {}  # pid -> log
     started = 0
 
-    async def launch() -> int:
+    async def launch(wait: bool = True) -> int:
         nonlocal started
         started += 1
         port = free_port()
@@ -67,7 +67,9 @@ async def test_three_workers_one_killed_at_random_three_times_count_exactly_once
         env["IPRWATCH_INDICATORS_BATCH_MAX_RECORDS"] = batch
         log = tmp_path / f"indicators-{started}.log"
         pid = launch_service("indicators", env, log)
-        await asyncio.to_thread(wait_ready, f"http://127.0.0.1:{port}", pid, "indicators", log, 120)
+        if wait:
+            url = f"http://127.0.0.1:{port}"
+            await asyncio.to_thread(wait_ready, url, pid, "indicators", log, 120)
         workers[pid] = log
         return pid
 
@@ -93,7 +95,7 @@ async def test_three_workers_one_killed_at_random_three_times_count_exactly_once
             stop(victim, service_marker("indicators"), sig=signal.SIGKILL, timeout=10)
             del workers[victim]
             hits.append(await _progress(dsn, db_schema, kafka.events_topic))
-            await launch()  # a newcomer: one more rebalance
+            await launch(wait=False)  # a newcomer joins while the others fold: a rebalance
         await producing
         await wait_folded(dsn, db_schema, kafka, timeout=600)
         folded = time.monotonic()
