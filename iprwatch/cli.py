@@ -34,9 +34,9 @@ def _say(message: str) -> None:
     console.print(f"[dim]·[/dim] {message}", highlight=False)
 
 
-def _stack_up(_: argparse.Namespace) -> int:
+def _stack_up(args: argparse.Namespace) -> int:
     stack = Stack(say=_say)
-    stack.up()
+    stack.up(brokers=args.brokers)
     _print_status(stack)
     console.print(f"environment for other shells: [bold]source {stack.home.env_file}[/bold]")
     return 0
@@ -82,9 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
         importlib.import_module(module).add_commands(commands)
     stack = commands.add_parser("stack", help="the local stack: Kafka, PostgreSQL, SMTP, services")
     stack_commands = stack.add_subparsers(dest="stack_command", required=True)
-    stack_commands.add_parser("up", help="start every part (safe to repeat)").set_defaults(
-        handler=_stack_up
-    )
+    up = stack_commands.add_parser("up", help="start every part (safe to repeat)")
+    up.add_argument(
+        "--brokers", type=int, choices=(1, 3, 5), default=None,
+        help="Kafka nodes (each a broker and a controller); 3 or 5 replicate every topic 3 "
+        "times, min.insync.replicas 2. Default: as the stack had, 1 for a new stack",
+    )  # fmt: skip
+    up.set_defaults(handler=_stack_up)
     stack_commands.add_parser("down", help="stop what `up` started").set_defaults(
         handler=_stack_down
     )

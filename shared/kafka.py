@@ -51,7 +51,8 @@ async def consumer_reaches_broker(consumer: AIOKafkaConsumer, timeout: float = 2
 
 
 async def ensure_topics(settings: KafkaSettings, names: Iterable[str]) -> None:
-    """Create the topics that do not exist yet, with the configured partition count."""
+    """Create the topics that do not exist yet, with the configured partition count,
+    replication factor and `min.insync.replicas`."""
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.bootstrap_servers,
         request_timeout_ms=settings.request_timeout_ms,
@@ -67,12 +68,21 @@ async def ensure_topics(settings: KafkaSettings, names: Iterable[str]) -> None:
                 name=name,
                 num_partitions=settings.partitions,
                 replication_factor=settings.replication_factor,
+                topic_configs=(
+                    {"min.insync.replicas": str(settings.min_insync_replicas)}
+                    if settings.min_insync_replicas
+                    else {}
+                ),
             )
             for name in missing
         ]
         try:
             await admin.create_topics(topics)
-            log.info("created topics %s with %d partitions", missing, settings.partitions)
+            log.info(
+                "created topics %s with %d partitions, %d replicas, min.insync.replicas %s",
+                missing, settings.partitions, settings.replication_factor,
+                settings.min_insync_replicas or "(the broker's default)",
+            )  # fmt: skip
         except TopicAlreadyExistsError:
             pass
     finally:

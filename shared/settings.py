@@ -7,8 +7,9 @@ docker-compose and the tests configure the services the same way.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.plan import default_plan_path
@@ -24,7 +25,21 @@ class KafkaSettings(BaseSettings):
     dead_letter_topic: str = "ipr.events.dlq.v1"
     partitions: int = Field(default=6, ge=1, le=1000)
     replication_factor: int = Field(default=1, ge=1)
+    # the in-sync copies an acks=all write needs (topic config min.insync.replicas) of the topics
+    # the services create: 2 on a cluster of three, so that one broker may be lost without
+    # losing or refusing a write; unset, the broker's own default applies
+    min_insync_replicas: int | None = Field(default=None, ge=1)
     request_timeout_ms: int = Field(default=10_000, ge=1000)
+
+    @model_validator(mode="after")
+    def _insync_within_replicas(self) -> Self:
+        if (self.min_insync_replicas or 1) > self.replication_factor:
+            raise ValueError(
+                f"IPRWATCH_KAFKA_MIN_INSYNC_REPLICAS ({self.min_insync_replicas}) cannot exceed "
+                f"IPRWATCH_KAFKA_REPLICATION_FACTOR ({self.replication_factor}): no write "
+                "could ever be acknowledged"
+            )
+        return self
 
 
 class PostgresSettings(BaseSettings):

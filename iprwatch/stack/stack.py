@@ -1,9 +1,11 @@
 """`iprwatch stack up|down|status`: the whole system on loopback, every part under one folder.
 
-Order of start: PostgreSQL, Kafka, the SMTP mail sink, then the three services, each waited on
-until it answers, Prometheus, and last the supervisor (`iprwatch.stack.supervisor`), which
-restarts any part that dies. `up` twice is safe (live parts are kept); `down` stops the
-supervisor first, then, by pid, what the stack recorded in its state file.
+Order of start: PostgreSQL, Kafka (one broker, or a cluster of three with `--brokers 3`: parts
+`kafka-1` … `kafka-3`, each a broker and a controller), the SMTP mail sink, then the three
+services, each waited on until it answers, Prometheus, and last the supervisor
+(`iprwatch.stack.supervisor`), which restarts any part that dies. `up` twice is safe (live parts
+are kept); `down` stops the supervisor first, then, by pid, what the stack recorded in its state
+file.
 
 Each part keeps the port it was first given (recorded in the state file), so a restarted service
 answers where it did and Prometheus' targets stay right (they are rewritten and reloaded when a
@@ -25,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -55,13 +58,14 @@ Say = Callable[[str], None]
 INFRA = ("postgres", "kafka", "smtp")
 SERVICES = ("ingest", "indicators", "alerts")
 SUPERVISED = (*INFRA, *SERVICES, "prometheus")  # in the order they are (re)started
+KAFKA = "kafka"  # the single broker; the nodes of a cluster are kafka-1, kafka-2, ...
 SUPERVISOR = "supervisor"
 SUPERVISOR_MARKER = "iprwatch.stack.supervisor"
 HEARTBEAT = "supervisor.heartbeat"  # touched by the supervisor at each turn of its loop
 PREFERRED_PORTS = {
     "postgres": 15432,
     "kafka": 19092,
-    "kafka-controller": 19093,
+    "kafka-controller": 19093,  # a cluster's node i: 19092 + 2 (i - 1) and the port above it
     "smtp": 2525,
     "ingest": 8001,
     "indicators": 8002,
@@ -76,10 +80,22 @@ class Endpoints:
     kafka_bootstrap: str
     postgres_dsn: str
     smtp_port: int
+    brokers: int = 1
+
+    @property
+    def kafka(self) -> KafkaSettings:
+        """The settings of the stack's Kafka: where, and the replication its topics get."""
+        return KafkaSettings(
+            bootstrap_servers=self.kafka_bootstrap,
+            replication_factor=kafka.replication_factor(self.brokers),
+            min_insync_replicas=kafka.min_insync_replicas(self.brokers),
+        )
 
     def service_env(self) -> dict[str, str]:
         return {
             "IPRWATCH_KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            "IPRWATCH_KAFKA_REPLICATION_FACTOR": str(kafka.replication_factor(self.brokers)),
+            "IPRWATCH_KAFKA_MIN_INSYNC_REPLICAS": str(kafka.min_insync_replicas(self.brokers)),
             "IPRWATCH_PG_DSN": self.postgres_dsn,
             "IPRWATCH_SMTP_HOST": LOOPBACK,
             "IPRWATCH_SMTP_PORT": str(self.smtp_port),
@@ -140,8 +156,8 @@ class Stack:
             return found[0] if found else None
         if is_alive(part.pid, part.marker):
             return part.pid
-        if name == "kafka":
-            return kafka.running(self.home.kafka)
+        if is_kafka(name):
+            return kafka.running(self._kafka_folder(name))
         if name == "smtp":
             return find_process("iprwatch.stack.mailsink", f"--folder {self.home.mail}")
         if name == "prometheus":
@@ -195,34 +211,51 @@ class Stack:
         state.parts[part.name] = part
 
     # -- infrastructure ------------------------------------------------------------------
-    def up_infra(self) -> Endpoints:
-        """Start (or keep) PostgreSQL, Kafka and the mail sink; return how to reach them."""
+    def up_infra(self, brokers: int | None = None) -> Endpoints:
+        """Start (or keep) PostgreSQL, Kafka (`brokers` nodes; by default as many as the stack
+        had, one for a new stack) and the mail sink; return how to reach them."""
         system.ensure(
             [system.JAVA, system.MAVEN, system.POSTGRES, system.CJK_FONT], say=self.say
         )  # the font: the alerts service draws charts
         self.home.prepare()
         with self._locked():
             state = self._state()
+            recorded = kafka_count(state)
+            brokers = brokers or recorded or 1
+            if recorded and brokers != recorded:
+                raise StackError(
+                    f"this stack's Kafka has {recorded} broker(s), not {brokers}: stop and delete "
+                    f"it first (`iprwatch stack clean`) to start it with {brokers}"
+                )
             self._up_postgres(state)
-            self._up_kafka(state)
+            self._up_kafka(state, brokers)
             self._up_smtp(state)
             state.save(self.home.state_file)
         endpoints = self.endpoints(state)
-        kafka = KafkaSettings(bootstrap_servers=endpoints.kafka_bootstrap)
-        topics = [kafka.events_topic, kafka.indicators_topic, kafka.dead_letter_topic]
-        asyncio.run(ensure_topics(kafka, topics))
+        settings = endpoints.kafka
+        if brokers > 1:
+            with self._step(f"waiting for the {brokers} Kafka brokers to join"):
+                asyncio.run(kafka.wait_for_brokers(settings.bootstrap_servers, brokers))
+        topics = [settings.events_topic, settings.indicators_topic, settings.dead_letter_topic]
+        asyncio.run(ensure_topics(settings, topics))
         return endpoints
 
     def endpoints(self, state: StackState | None = None) -> Endpoints:
         state = state or self._state()
+        nodes = kafka_names(kafka_count(state) or 1)
         try:
             return Endpoints(
-                kafka_bootstrap=f"{LOOPBACK}:{state.parts['kafka'].port}",
+                kafka_bootstrap=",".join(f"{LOOPBACK}:{state.parts[n].port}" for n in nodes),
                 postgres_dsn=postgres.dsn(state.parts["postgres"].port),
                 smtp_port=state.parts["smtp"].port,
+                brokers=len(nodes),
             )
         except KeyError as exc:
             raise StackError(f"the stack has no {exc.args[0]}: run `iprwatch stack up`") from exc
+
+    def _kafka_folder(self, name: str) -> Path:
+        """`<home>/kafka` for the single broker, `<home>/kafka/node-i` for a cluster's node i."""
+        return self.home.kafka if name == KAFKA else self.home.kafka / f"node-{node_of(name)}"
 
     def _up_postgres(self, state: StackState) -> None:
         if (part := self._live(state, "postgres")) is not None:
@@ -238,7 +271,10 @@ class Stack:
             Part("postgres", pid, port, postgres.MARKER, str(log), stop_signal=int(signal.SIGINT)),
         )
 
-    def _up_kafka(self, state: StackState) -> None:
+    def _up_kafka(self, state: StackState, brokers: int = 1) -> None:
+        if brokers > 1:
+            self._up_kafka_cluster(state, brokers)
+            return
         if (part := self._live(state, "kafka")) is not None:
             self.say(f"kafka        already running on port {part.port} (pid {part.pid})")
             return
@@ -270,6 +306,62 @@ class Stack:
                  extra={"controller_port": str(ports.controller)}),
         )  # fmt: skip
 
+    def _up_kafka_cluster(self, state: StackState, brokers: int, only: str | None = None) -> None:
+        """Start the nodes of the cluster that do not run (or only node `only`), then wait
+        until each started one listens. A node keeps its ports: the quorum names them."""
+        names = kafka_names(brokers)
+        taken = self._taken_ports(state)
+        nodes: dict[int, kafka.KafkaPorts] = {}
+        cluster = ""
+        for name in names:
+            node = node_of(name)
+            if (old := state.parts.get(name)) is not None:
+                nodes[node] = kafka.KafkaPorts(old.port, int(old.extra["controller_port"]))
+                cluster = cluster or old.extra.get("cluster_id", "")
+                continue
+            preferred = self._preferred("kafka")
+            preferred = preferred + 2 * (node - 1) if preferred else None
+            broker = free_port(preferred, taken)
+            controller = free_port(preferred + 1 if preferred else None, taken | {broker})
+            taken |= {broker, controller}
+            nodes[node] = kafka.KafkaPorts(broker, controller)
+        libs = kafka.ensure_jars(self.home.kafka, progress=self.say)
+        spec = kafka.Cluster(self.home.kafka, libs, nodes, cluster or kafka.cluster_id())
+        started: list[int] = []
+        for name in names:
+            node = node_of(name)
+            if only is not None and name != only:
+                continue
+            if (part := self._live(state, name)) is not None:
+                self.say(f"{name:<12} already running on port {part.port} (pid {part.pid})")
+                continue
+            ports = nodes[node]
+            pair = (ports.broker, ports.controller)
+            with contextlib.suppress(StackError):  # a moment for a killed node to let go
+                wait_until(partial(ports_are_free, pair), 10, f"node {node}'s ports")
+            if name in state.parts and (busy := [p for p in pair if not port_is_free(p)]):
+                raise StackError(
+                    f"the ports {busy} of Kafka node {node} are taken by another program; free "
+                    f"them, or remove {self.home.kafka} to start Kafka afresh on new ports"
+                )
+            log = self.home.logs / f"{name}.log"
+            pid = spec.launch(node, log)
+            self._record(
+                state,
+                Part(name, pid, ports.broker, kafka.MARKER, str(log),
+                     extra={"controller_port": str(ports.controller), "node_id": str(node),
+                            "cluster_id": spec.cluster}),
+            )  # fmt: skip
+            started.append(node)
+        if started:
+            ports_text = ", ".join(str(nodes[n].broker) for n in started)
+            with self._step(f"starting Kafka node(s) {started} on port(s) {ports_text}"):
+                for node in started:  # each listens once a quorum of controllers runs
+                    self._wait_listening(f"{KAFKA}-{node}", nodes[node].broker)
+
+    def _wait_listening(self, name: str, port: int) -> None:
+        wait_until(lambda: port_answers(port), 120, name, self.home.logs / f"{name}.log")
+
     def _up_smtp(self, state: StackState) -> None:
         if (part := self._live(state, "smtp")) is not None:
             self.say(f"smtp         already running on port {part.port} (pid {part.pid})")
@@ -284,11 +376,11 @@ class Stack:
         self._record(state, Part("smtp", pid, port, "iprwatch.stack.mailsink", str(log)))
 
     # -- services ------------------------------------------------------------------------
-    def up(self) -> StackState:
-        """The whole system: infrastructure, the three services (each ready), Prometheus, and
-        the supervisor that keeps them running."""
+    def up(self, brokers: int | None = None) -> StackState:
+        """The whole system: infrastructure (Kafka with `brokers` nodes), the three services
+        (each ready), Prometheus, and the supervisor that keeps them running."""
         with self._locked():
-            endpoints = self.up_infra()
+            endpoints = self.up_infra(brokers)
             state = self._state()
             env = {**os.environ, **endpoints.service_env()}
             env.update(provision_ingest_tokens(self.home, env))
@@ -355,8 +447,10 @@ class Stack:
         reason = exit_reason(part.pid)
         if name == "postgres":
             self._up_postgres(state)
-        elif name == "kafka":
+        elif name == KAFKA:
             self._up_kafka(state)
+        elif is_kafka(name):
+            self._up_kafka_cluster(state, kafka_count(state), only=name)
         elif name == "smtp":
             self._up_smtp(state)
         elif name == "prometheus":
@@ -401,7 +495,13 @@ class Stack:
             self.say(f"stopped {SUPERVISOR} (pid {pid})")
         with self._locked():
             state = self._state()
-            for name in ("prometheus", *SERVICES, "smtp", "kafka", "postgres"):
+            nodes = [n for n in kafka_names(kafka_count(state) or 1) if n in state.parts]
+            for name in nodes if len(nodes) > 1 else []:
+                # a cluster's nodes all at once: none waits for a quorum the others' end breaks
+                part = state.parts[name]
+                if (pid := self.locate(name, part)) is not None:
+                    os.kill(pid, part.stop_signal)
+            for name in ("prometheus", *SERVICES, "smtp", *nodes, "postgres"):
                 part = state.parts.get(name)
                 if part is None or (pid := self.locate(name, part)) is None:
                     continue
@@ -423,7 +523,7 @@ class Stack:
         """Every part of the stack: running or not, its port, pid, log and restarts."""
         state = self._state()
         rows: list[StatusRow] = []
-        for name in (SUPERVISOR, *SUPERVISED):
+        for name in (SUPERVISOR, *supervised(state)):
             part = state.parts.get(name)
             if part is None:
                 rows.append(StatusRow(name, "not started", None, None, ""))
@@ -445,6 +545,38 @@ class Stack:
         self.say(f"{what} ...")
         yield
         self.say(f"{what}: ready in {time.monotonic() - started:.1f}s")
+
+
+def kafka_names(brokers: int) -> list[str]:
+    """The parts Kafka runs as: `kafka` alone, `kafka-1` … `kafka-n` in a cluster."""
+    return [KAFKA] if brokers == 1 else [f"{KAFKA}-{i}" for i in range(1, brokers + 1)]
+
+
+def ports_are_free(ports: tuple[int, ...]) -> bool:
+    return all(port_is_free(port) for port in ports)
+
+
+def is_kafka(name: str) -> bool:
+    return name == KAFKA or (name.startswith(f"{KAFKA}-") and name[len(KAFKA) + 1 :].isdigit())
+
+
+def node_of(name: str) -> int:
+    """A cluster node's id: `kafka-2` is node 2 (the single broker is node 1)."""
+    return 1 if name == KAFKA else int(name[len(KAFKA) + 1 :])
+
+
+def kafka_count(state: StackState) -> int:
+    """How many Kafka nodes the stack recorded (0 before its first start)."""
+    if KAFKA in state.parts:
+        return 1
+    return sum(1 for name in state.parts if is_kafka(name))
+
+
+def supervised(state: StackState) -> list[str]:
+    """The parts the supervisor tends, in the order they are (re)started, Kafka's nodes in
+    place of `kafka`."""
+    nodes = kafka_names(kafka_count(state) or 1)
+    return [n for name in SUPERVISED for n in (nodes if name == KAFKA else [name])]
 
 
 def service_addresses(ports: dict[str, int]) -> dict[str, str]:

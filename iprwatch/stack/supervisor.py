@@ -2,8 +2,8 @@
 
 `iprwatch stack up` starts it last (`python -m iprwatch.stack.supervisor --home <home>`), and
 `iprwatch stack down` stops it first, so that it does not bring back what is being stopped.
-Once a second it looks at every part the stack recorded (PostgreSQL, Kafka, the mail sink, the
-three services, Prometheus):
+Once a second it looks at every part the stack recorded (PostgreSQL, Kafka or each node of a
+Kafka cluster, the mail sink, the three services, Prometheus):
 
 - a part that runs under another pid than recorded (PostgreSQL restarted with `pg_ctl` by
   hand, say) is adopted: its record follows the process;
@@ -42,7 +42,7 @@ from tenacity import RetryCallState
 
 from iprwatch.stack import prometheus
 from iprwatch.stack.home import StackHome
-from iprwatch.stack.stack import HEARTBEAT, SUPERVISED, Stack
+from iprwatch.stack.stack import HEARTBEAT, Stack, supervised
 from iprwatch.stack.state import StackState, locked
 from shared.supervision import Backoff
 from shared.telemetry import configure_logging
@@ -121,7 +121,7 @@ class Supervisor:
                 return False
             state = StackState.load(self.stack.home.state_file)
             changed = False
-            for name in SUPERVISED:
+            for name in supervised(state):
                 if self.stopping.is_set():
                     break
                 if name in state.parts:
