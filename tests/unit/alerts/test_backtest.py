@@ -44,8 +44,9 @@ def test_the_command_prints_a_table_and_writes_charts(
     csv = tmp_path / "history.csv"
     rows = [f"500111,madrid_registrations_cumulative,{m},{v}" for m, v in MADRID]
     csv.write_text("district,indicator,month,value\n" + "\n".join(rows) + "\n")
-    code = main(["alerts", "backtest", "--from", "2021-01", "--to", "2024-12", "--history",
-                 str(csv), "--charts", str(tmp_path / "charts")])  # fmt: skip
+    code = main(["alerts", "backtest", "--plan", "chongqing-14th-fyp", "--from", "2021-01",
+                 "--to", "2024-12", "--history", str(csv), "--charts",
+                 str(tmp_path / "charts")])  # fmt: skip
     assert code == 0
     out = capsys.readouterr().out
     assert "2022-02" in out and "2022-04" in out and "1 alert(s)" in out
