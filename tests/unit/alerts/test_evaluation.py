@@ -45,8 +45,9 @@ def test_city_officials_hear_every_division_district_officials_their_own() -> No
 
 
 def test_the_final_evaluation_mail_lists_the_outcomes_in_chinese() -> None:
+    madrid = "madrid_registrations_cumulative"
     series = {("500111", GI): month_points([("2025-12", 7.0)]),
-              ("500111", "madrid_registrations_cumulative"): month_points([("2025-12", 8.0)])}  # fmt: skip
+              ("500111", madrid): month_points([("2025-12", 8.0)])}  # fmt: skip
     rows = outcomes(PLAN, series, targeted_keys(PLAN))
     snap = final_snapshot(PLAN, rows, {("500111", "madrid_registrations_cumulative")}, NOW)
     item = Item("500000", "final_evaluation", 1, "final", 0, snap, PLAN.id)

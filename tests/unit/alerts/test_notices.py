@@ -142,8 +142,8 @@ def test_a_snapshot_stored_before_the_dates_still_draws() -> None:
     assert then.actual == now.actual
     assert set(then.path) <= set(now.path) and len(then.path) == 21
     assert (then.plan, then.change_since) == ("", None)
-    assert compose("ipr@dazu.example", [Item("500111", "geographical_indications", 1, "firing",
-                   0, old, "chongqing-14th-fyp")], "a@iprwatch.example", NOW)["Subject"]  # fmt: skip
+    old_item = Item("500111", "geographical_indications", 1, "firing", 0, old, "chongqing-14th-fyp")
+    assert compose("ipr@dazu.example", [old_item], "a@iprwatch.example", NOW)["Subject"]
 
 
 def test_silences_match_labels_until_they_expire() -> None:
