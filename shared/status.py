@@ -11,7 +11,8 @@ else decides a status. Pure: the plan, a monthly series and a day in, a frozen `
   unit: a count of 0 against a required 0.23 is no evidence of anything. During the plan's
   `grace_months` after its baseline date nothing is `behind`.
 - `at_risk`: on the path today, but the forecast at the target date falls short of the target
-  by more than the tolerance (for a count: by more than one whole unit beyond it).
+  by more than the tolerance (for a count: by more than one whole unit beyond it), the
+  forecast resting on at least `RISK_MONTHS` (12) monthly points (a yearly indicator: 3 years).
 - `on_track`: otherwise (also when too little data allows no forecast).
 
 Which value is judged, by the indicator's kind:
@@ -49,6 +50,7 @@ from shared.trajectory import month_end, required_value
 
 __all__ = [
     "PERIODIC_KINDS",
+    "RISK_MONTHS",
     "Assessment",
     "Forecast",
     "Series",
@@ -65,6 +67,9 @@ __all__ = [
 Status = Literal["on_track", "at_risk", "behind", "no_target", "no_data"]
 Series = Sequence[tuple[date, float]]  # (a day of the month, usually its last; end-of-month value)
 PERIODIC_KINDS: frozenset[str] = frozenset({"annual", "reported"})
+# A monthly pace says something about the target date only after a year of months: fewer
+# points still give a forecast (shown), but never an `at_risk`.
+RISK_MONTHS = 12
 
 # Student's t, 0.95 quantile (two-sided 90 %), for 1..30 degrees of freedom; beyond: 1.645.
 _T95 = (
@@ -303,7 +308,8 @@ def assess(
         else:
             status = "behind"
     at_end = target * (1 - tolerance)
-    if status == "on_track" and fit is not None and falls_short(fit.value, at_end, spec.unit):
+    paced = fit is not None and (periodic or fit.points >= RISK_MONTHS)
+    if status == "on_track" and paced and fit and falls_short(fit.value, at_end, spec.unit):
         status = "at_risk"
     return _with(base, status=status, value=value, on=day, required=required, forecast=fit,
                  shortfall=shortfall, grace=grace)  # fmt: skip

@@ -266,7 +266,7 @@ class Alerting:
         closed = await self._closing(plan, found, now) if first else []
         notices: list[tuple[str, str, Item]] = []
         if first:
-            closed_keys = {(d, i) for d, i, alert, *_ in closed if alert.resolved_at is not None}
+            closed_keys = {(d, i) for d, i, _, _, snap in closed if snap.get("closed_by")}
             for recipient, divisions in evaluation_recipients(self.recipients, plan).items():
                 rows = [o for o in found if divisions is None or o.division in divisions]
                 if not rows:
@@ -294,20 +294,25 @@ class Alerting:
     async def _closing(
         self, plan: Plan, found: Sequence[Outcome], now: datetime
     ) -> list[tuple[str, str, AlertState, str, dict[str, Any]]]:
-        """The plan's pending and firing alerts, resolved into the final evaluation."""
+        """The plan's alerts as the plan ends: a firing one resolved (into the final
+        evaluation, told by it), a pending one dropped; each one's status is its outcome."""
         by_key = {o.key: o for o in found}
         closed = []
-        for state in ("firing", "pending"):
-            for row in await self.store.alerts(state, None, None, plan=plan.id):
-                key = (row["district"], row["indicator"])
-                resolved_at = now if state == "firing" else None
+        for row in await self.store.alerts(None, None, None, plan=plan.id):
+            key = (row["district"], row["indicator"])
+            if row["state"] == "inactive":
+                alert = AlertState(severity=row["severity"], resolved_at=row["resolved_at"],
+                                   epoch=row["epoch"])  # fmt: skip
+            else:
+                resolved_at = now if row["state"] == "firing" else row["resolved_at"]
                 alert = AlertState(severity=row["severity"], resolved_at=resolved_at,
                                    epoch=row["epoch"])  # fmt: skip
-                o = by_key.get(key)
-                snapshot = dict(json_of(row["snapshot"]))
-                snapshot["outcome"] = o.outcome if o else "no_target"
+            o = by_key.get(key)
+            snapshot = dict(json_of(row["snapshot"]))
+            snapshot["outcome"] = o.outcome if o else "no_target"
+            if row["state"] == "firing":
                 snapshot["closed_by"] = "final_evaluation"
-                closed.append((key[0], key[1], alert, snapshot["outcome"], snapshot))
+            closed.append((key[0], key[1], alert, snapshot["outcome"], snapshot))
         return closed
 
 

@@ -139,9 +139,9 @@ def test_a_count_is_behind_only_a_whole_unit_beyond_the_tolerance(plan: Plan) ->
 
 
 def test_at_risk_on_the_path_but_forecast_short(plan: Plan) -> None:
-    points = [("2023-04", 4.8), ("2023-05", 4.9), ("2023-06", 5.0)]
+    points = [(f"{2022 + (6 + i) // 12}-{(6 + i) % 12 + 1:02d}", 3.9 + 0.1 * i) for i in range(12)]
     a = assess(plan, "500111", "madrid_registrations_cumulative", points, date(2023, 6, 30))
-    # 0.1 a month from 5.0 at month 30 to month 60: 8.0 < 0.95 × 10.
+    # 0.1 a month over a year, from 5.0 at month 30 to month 60: 8.0 < 0.95 × 10 − 1.
     assert a.status == "at_risk"
     assert a.forecast is not None and a.forecast.value == pytest.approx(8.0, 1e-9)
     assert (a.alerting, a.severity) == (True, "warning")

@@ -33,17 +33,22 @@ def test_a_count_of_zero_against_a_fraction_of_one_is_no_evidence(plan: Plan) ->
 
 
 def test_the_evidence_rule_holds_for_the_forecast_of_a_count(plan: Plan) -> None:
-    # 0.12 a month from 5.0 at month 30: 8.6 at month 60, 0.9 short of 0.95 × 10: on track;
-    # 0.1 a month: 8.0, 1.5 short: at risk.
+    # A year of months: 0.12 a month up to 5.0 at month 30: 8.6 at month 60, 0.9 short of
+    # 0.95 × 10: on track; 0.1 a month: 8.0, 1.5 short: at risk.
     on = date(2023, 6, 30)
-    slow = [("2023-04", 4.76), ("2023-05", 4.88), ("2023-06", 5.0)]
-    slower = [("2023-04", 4.8), ("2023-05", 4.9), ("2023-06", 5.0)]
+    year = [f"{2022 + (6 + i) // 12}-{(6 + i) % 12 + 1:02d}" for i in range(12)]
+    slow = [(m, 5.0 - 0.12 * (11 - i)) for i, m in enumerate(year)]
+    slower = [(m, 5.0 - 0.1 * (11 - i)) for i, m in enumerate(year)]
     a = assess(plan, "500111", MADRID, month_points(slow), on)
     b = assess(plan, "500111", MADRID, month_points(slower), on)
     assert a.forecast is not None and a.forecast.value == pytest.approx(8.6, 1e-9)
     assert b.forecast is not None and b.forecast.value == pytest.approx(8.0, 1e-9)
     assert (a.status, b.status) == ("on_track", "at_risk")
     assert (b.alerting, b.severity, b.shortfall) == (True, "warning", 0.0)
+    # Three months of nothing forecast nothing, but are too few to call a risk.
+    flat = month_points([("2021-01", 0.0), ("2021-02", 0.0), ("2021-03", 0.0)])
+    c = assess(plan, "500111", GI, flat, date(2021, 3, 31))
+    assert c.forecast is not None and (c.forecast.value, c.status) == (0.0, "on_track")
 
 
 def test_grace_months_at_the_start_suppress_behind(plan: Plan) -> None:
