@@ -162,7 +162,7 @@ async def test_two_plans_over_one_division_keep_their_own_alerts(
         pilot = (await wait_for_mails(mail_folder, f"d-{unique}@dazu.example", 2))[1]
         assert str(pilot["Subject"]).startswith("【知识产权规划监测】大足区知识产权试点方案 告警:")
         assert (
-            pilot["In-Reply-To"]
+            str(pilot["In-Reply-To"]).strip()
             == "<thread.dazu-pilot.500111.geographical_indications@alerts.iprwatch>"
         )
         assert metrics.snapshot.firing == {
