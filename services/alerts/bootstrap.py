@@ -27,7 +27,8 @@ from services.alerts.handlers import Alerting, Policy, SystemClock
 from services.alerts.metrics import AlertMetrics
 from services.alerts.settings import AlertsSettings
 from shared.kafka import ensure_topics, manual_consumer
-from shared.plan import Plan, load_plan
+from shared.plan import load_plan
+from shared.plans import PlanSet, load_plans
 from shared.postgres import create_pool
 from shared.supervision import Backoff, Supervisor
 from shared.unavailable import AWAY
@@ -39,7 +40,7 @@ T = TypeVar("T")
 @dataclass
 class Alerts:
     settings: AlertsSettings
-    plan: Plan
+    plans: PlanSet
     consumer: AIOKafkaConsumer
     pool: asyncpg.Pool
     store: AlertStore
@@ -86,11 +87,22 @@ async def when_reachable(what: str, attempt: Callable[[], Awaitable[T]], backoff
     raise AssertionError("unreachable")  # pragma: no cover - tenacity never stops here
 
 
+def legacy_plan_id(settings: AlertsSettings) -> str:
+    """The plan an installation from before plans were many followed (IPRWATCH_PLAN_FILE)."""
+    return load_plan(settings.plan.plan_file).id
+
+
 async def _open_store(settings: AlertsSettings) -> AlertStore:
     pool = await create_pool(settings.postgres, settings.db_schema)
     try:
         store = AlertStore(pool)
-        await store.migrate()
+        legacy = legacy_plan_id(settings)
+        moved = await store.migrate(legacy)
+        if moved:
+            log.warning(
+                "moved the tables of a one-plan installation to per-plan keys",
+                extra={"tables": moved, "plan": legacy},
+            )
     except BaseException:
         await pool.close()
         raise
@@ -119,7 +131,8 @@ async def running(
     A database or broker that is not there yet is waited for (with backoff, logged).
     """
     backoff = backoff or Backoff(maximum=settings.loop_retry_max_seconds)
-    plan = load_plan(settings.plan.plan_file)
+    plans = load_plans(settings.plan_files())
+    log.info("plans loaded", extra={"plans": list(plans.ids)})
     recipients = load_recipients(settings.recipients_file)
     store = await when_reachable("PostgreSQL", lambda: _open_store(settings), backoff)
     pool = store.pool
@@ -130,7 +143,7 @@ async def running(
         raise
     clock = SystemClock(settings.now.astimezone(SHANGHAI).date() if settings.now else None)
     policy = policy_of(settings)
-    alerting = Alerting(store, plan, recipients, policy, clock, metrics)
+    alerting = Alerting(store, plans, recipients, policy, clock, metrics)
     dispatcher = Dispatcher(
         store,
         recipients,
@@ -148,7 +161,7 @@ async def running(
     supervisor.start("evaluation", lambda: evaluate_forever(alerting, every, stopping), stopping)
     supervisor.start("dispatch", lambda: dispatch_forever(dispatcher, pace, stopping), stopping)
     try:
-        yield Alerts(settings, plan, consumer, pool, store, alerting, supervisor)
+        yield Alerts(settings, plans, consumer, pool, store, alerting, supervisor)
     finally:
         stopping.set()  # the loops finish what they are doing: a mail in flight completes
         await supervisor.stop(timeout=settings.smtp.timeout_seconds * 3 + 5)

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from services.alerts.adapters.smtp import AmbiguousDelivery
 from services.alerts.adapters.store import AlertStore
+from services.alerts.domain.evaluation import compose_evaluation, evaluation_subject
 from services.alerts.domain.mail import compose, subject_of
 from services.alerts.domain.notices import Item, message_id
 from services.alerts.domain.recipients import Recipients, Webhook
@@ -58,14 +59,15 @@ class Dispatcher:
     async def compose_due(self) -> int:
         """Group queued notices per recipient (after `group_wait`) into logged messages."""
         now = self.clock.now()
-        groups: dict[tuple[str, str], list[tuple[Item, datetime]]] = defaultdict(list)
+        # One message per recipient and plan; a plan's evaluation (终期评估) is its own message.
+        groups: dict[tuple[str, str, str, bool], list[tuple[Item, datetime]]] = defaultdict(list)
         for channel, recipient, item, created in await self.store.queued():
-            groups[(channel, recipient)].append((item, created))
+            groups[(channel, recipient, item.plan, item.evaluation)].append((item, created))
         if not groups:
             return 0
         silences = await self.store.silences()
         made = 0
-        for (channel, recipient), entries in groups.items():
+        for (channel, recipient, _, evaluation), entries in groups.items():
             if min(created for _, created in entries) > now - self.policy.group_wait:
                 continue
             items = [i for i, _ in entries if not silenced(silences, i.labels, now)]
@@ -77,12 +79,14 @@ class Dispatcher:
                 items, muted = [], muted + items
             if channel == "email":
                 mid = message_id(recipient, items) if items else ""
-                payload = compose(recipient, items, self.sender, now).as_bytes() if items else b""
+                write = compose_evaluation if evaluation else compose
+                payload = write(recipient, items, self.sender, now).as_bytes() if items else b""
             else:
                 mid = message_id(f"webhook:{recipient}", items) if items else ""
                 body = webhook_body(hook.kind, recipient, items) if hook and items else {}
                 payload = json.dumps(body, ensure_ascii=False).encode()
-            subject = subject_of(items) if items else ""
+            title = evaluation_subject if evaluation else subject_of
+            subject = title(items) if items else ""
             await self.store.log_message(
                 mid, channel, recipient, subject, payload, items, muted, now
             )

@@ -1,36 +1,53 @@
-"""Orchestration: fold indicator changes, evaluate alerts, queue their notices.
+"""Orchestration: fold indicator changes, evaluate alerts per plan, conclude ended plans.
 
 Evaluations are serialised by one lock (one alerts process owns the schema); every decision is
 committed before anything leaves the process; `dispatch.py` sends what is queued.
+
+Every key is (plan, district, indicator): one event history feeds every plan, each plan has its
+own series and alerts. By the date in its time zone a plan is `upcoming` (nothing is
+evaluated), `in_progress` (alerts run their life cycle) or `ended`: its open alerts are closed
+into one final evaluation (终期评估) per recipient, once, and a later change of an outcome is
+told once. The end of a plan is decided only after the consumer has once read to the end of
+the topic (`caught_up`), so a fresh start does not conclude on an empty store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from services.alerts.adapters.store import AlertStore
 from services.alerts.domain.assessment import assess
-from services.alerts.domain.lifecycle import repeat_due, step
-from services.alerts.domain.notices import Item
+from services.alerts.domain.evaluation import evaluation_recipients, final_snapshot, outcome_row
+from services.alerts.domain.lifecycle import AlertState, repeat_due, step
+from services.alerts.domain.notices import FINAL_INDICATOR, Item
 from services.alerts.domain.numbers import SHANGHAI
 from services.alerts.domain.recipients import Recipients
 from services.alerts.domain.snapshots import snapshot_of
 from services.alerts.metrics import AlertMetrics
 from shared.indicator_events import IndicatorChanged
+from shared.outcomes import Outcome, outcomes, targeted_keys
 from shared.plan import Plan
+from shared.plans import PlanSet
+from shared.status import month_points
 from shared.trajectory import required_value
 
+__all__ = ["Alerting", "Clock", "Policy", "SystemClock", "targeted_keys"]
+
 log = logging.getLogger(__name__)
+
+Key = tuple[str, str, str]  # (plan, district, indicator)
 
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
     def today(self) -> date: ...
+    def plan_today(self, plan: Plan) -> date: ...
 
 
 @dataclass(frozen=True)
@@ -48,15 +65,22 @@ class Alerting:
     def __init__(
         self,
         store: AlertStore,
-        plan: Plan,
+        plans: PlanSet,
         recipients: Recipients,
         policy: Policy,
         clock: Clock,
         metrics: AlertMetrics,
     ) -> None:
-        self.store, self.plan, self.recipients = store, plan, recipients
+        self.store, self.plans, self.recipients = store, plans, recipients
         self.policy, self.clock, self.metrics = policy, clock, metrics
         self.lock = asyncio.Lock()
+        self.caught_up = asyncio.Event()  # set by the consumer once it read to the end
+
+    def _plan(self, plan_id: str) -> Plan | None:
+        try:
+            return self.plans.get(plan_id)
+        except KeyError:
+            return None
 
     # --- state ---------------------------------------------------------------------------
 
@@ -64,112 +88,129 @@ class Alerting:
         """Store the series if it is newer than what we hold, then evaluate; False if stale."""
         points = [(p.month, p.value) for p in change.series]
         if not points and change.value is not None:
-            held = dict(await self.store.points(change.district, change.indicator))
+            held = dict(await self.store.points(change.plan, change.district, change.indicator))
             held[change.month] = change.value
             points = sorted(held.items())
         async with self.lock:
             fresh = await self.store.save_series(
-                change.district, change.indicator, change.seq, points
+                change.plan, change.district, change.indicator, change.seq, points
             )
             self.metrics.changes.labels("applied" if fresh else "stale").inc()
             if fresh:
-                await self._evaluate(change.district, change.indicator, points)
+                await self._evaluate(change.plan, change.district, change.indicator, points)
+                await self._conclude_ended({change.plan})
         return fresh
 
     async def on_changes(self, changes: Sequence[IndicatorChanged]) -> None:
         """A batch: per key only the highest `seq` matters (each message carries the whole
         series), stored in one statement; then the stored keys with a target are evaluated."""
-        latest: dict[tuple[str, str], IndicatorChanged] = {}
+        latest: dict[Key, IndicatorChanged] = {}
         partial: list[IndicatorChanged] = []
         for change in changes:
             if not change.series:
                 partial.append(change)
                 continue
-            key = (change.district, change.indicator)
+            key = (change.plan, change.district, change.indicator)
             if key not in latest or change.seq > latest[key].seq:
                 latest[key] = change
         superseded = len(changes) - len(partial) - len(latest)
-        rows = [(c.district, c.indicator, c.seq, [(p.month, p.value) for p in c.series])
+        rows = [(c.plan, c.district, c.indicator, c.seq, [(p.month, p.value) for p in c.series])
                 for c in latest.values()]  # fmt: skip
         async with self.lock:
             stored = await self.store.save_many(rows)
             self.metrics.changes.labels("applied").inc(len(stored))
             self.metrics.changes.labels("stale").inc(superseded + len(latest) - len(stored))
-            for district, indicator, seq, points in rows:
-                if (district, indicator) not in stored:
+            for plan, district, indicator, seq, points in rows:
+                if (plan, district, indicator) not in stored:
                     continue
-                log.info("indicator changed", extra={"district": district,
+                log.info("indicator changed", extra={"plan": plan, "district": district,
                          "indicator": indicator, "seq": seq, "points": len(points)})  # fmt: skip
-                if self._has_target(district, indicator):
-                    await self._evaluate(district, indicator, list(points))
+                if self._has_target(plan, district, indicator):
+                    await self._evaluate(plan, district, indicator, list(points))
+            await self._conclude_ended({key[0] for key in stored})
         for change in partial:
             await self.on_change(change)
 
-    def _has_target(self, district: str, indicator: str) -> bool:
+    def _has_target(self, plan_id: str, district: str, indicator: str) -> bool:
+        plan = self._plan(plan_id)
         try:
-            return self.plan.target_for(district, indicator) is not None
+            return plan is not None and plan.target_for(district, indicator) is not None
         except KeyError:
             return False
 
     async def evaluate_all(self) -> None:
         """The schedule's evaluation: the path moves with time even when no data comes."""
         async with self.lock:
-            today = self.clock.today()
-            for district, indicator in targeted_keys(self.plan):  # the path, even before data
-                required = required_value(self.plan, district, indicator, today)
-                if required is not None:
-                    self.metrics.snapshot.required[(district, indicator)] = required
-            for (district, indicator), points in sorted((await self.store.all_series()).items()):
-                await self._evaluate(district, indicator, points)
+            for plan in self.plans:
+                today = self.clock.plan_today(plan)
+                if plan.state(today) != "in_progress":
+                    self._forget_metrics(plan.id)
+                    continue
+                for district, indicator in targeted_keys(plan):  # the path, even before data
+                    required = required_value(plan, district, indicator, today)
+                    if required is not None:
+                        self.metrics.snapshot.required[(plan.id, district, indicator)] = required
+            for (plan_id, district, indicator), points in sorted(
+                (await self.store.all_series()).items()
+            ):
+                if self._has_target(plan_id, district, indicator):
+                    await self._evaluate(plan_id, district, indicator, points)
+            await self._conclude_ended(set(self.plans.ids))
+
+    def _forget_metrics(self, plan_id: str) -> None:
+        for table in (self.metrics.snapshot.required, self.metrics.snapshot.forecast):
+            for key in [k for k in table if k[0] == plan_id]:
+                table.pop(key)
 
     async def _evaluate(
-        self, district: str, indicator: str, points: list[tuple[str, float]]
+        self, plan_id: str, district: str, indicator: str, points: list[tuple[str, float]]
     ) -> None:
+        plan = self._plan(plan_id)
         try:
-            self.plan.indicator(indicator)
-            if district != self.plan.city.code:
-                self.plan.district(district)
+            if plan is None:
+                raise KeyError(plan_id)
+            plan.indicator(indicator)
+            if district != plan.city.code:
+                plan.district(district)
         except KeyError:
             log.warning(
-                "change for a key the plan does not know",
-                extra={"district": district, "indicator": indicator},
+                "change for a key no loaded plan knows",
+                extra={"plan": plan_id, "district": district, "indicator": indicator},
             )
             return
-        now, today, p = self.clock.now(), self.clock.today(), self.policy
-        a = assess(self.plan, district, indicator, points, today, p.window)
-        key = (district, indicator)
+        now, today, p = self.clock.now(), self.clock.plan_today(plan), self.policy
+        if plan.state(today) != "in_progress":
+            return  # upcoming: nothing yet; ended: see _conclude
+        a = assess(plan, district, indicator, points, today, p.window)
+        key = (plan.id, district, indicator)
         if a.status == "no_target":
             return
         if a.required is not None:
             self.metrics.snapshot.required[key] = a.required
         if a.forecast is not None:
             self.metrics.snapshot.forecast[key] = a.forecast.value
-        prev, repeats = await self.store.alert(district, indicator)
+        prev, repeats = await self.store.alert(plan.id, district, indicator)
         alert, transition = step(prev, a.alerting, a.severity, now, p.for_span, p.hold_down)
-        snapshot = snapshot_of(a, self.plan, points, now, today)
+        snapshot = snapshot_of(a, plan, points, now, today)
         snapshot["firing_since"] = alert.firing_since.isoformat() if alert.firing_since else None
+
+        def items(kind: Any, targets: list[tuple[str, str]], repeat: int = 0) -> list[Any]:
+            return [(c, r, Item(district, indicator, alert.epoch, kind, repeat, snapshot, plan.id))
+                    for c, r in targets]  # fmt: skip
+
         notices: list[tuple[str, str, Item]] = []
         if transition == "firing":
             repeats = 0
-            notices = [
-                (c, r, Item(district, indicator, alert.epoch, "firing", 0, snapshot))
-                for c, r in self._targets(district)
-            ]
+            notices = items("firing", self._targets(plan, district))
         elif transition == "resolved":
-            told = await self.store.notified_recipients(district, indicator, alert.epoch)
-            notices = [
-                (c, r, Item(district, indicator, alert.epoch, "resolved", 0, snapshot))
-                for c, r in told
-            ]
+            told = await self.store.notified_recipients(plan.id, district, indicator, alert.epoch)
+            notices = items("resolved", told)
         elif repeat_due(alert, now, p.repeat_interval):
             repeats += 1
             alert = replace(alert, last_notified_at=now)
-            notices = [
-                (c, r, Item(district, indicator, alert.epoch, "repeat", repeats, snapshot))
-                for c, r in self._targets(district)
-            ]
+            notices = items("repeat", self._targets(plan, district), repeats)
         await self.store.save_alert(
-            district, indicator, alert, repeats, a.status, snapshot, notices, now
+            plan.id, district, indicator, alert, repeats, a.status, snapshot, notices, now
         )
         if alert.state == "firing":
             self.metrics.snapshot.firing[key] = alert.severity
@@ -180,6 +221,7 @@ class Alerting:
                 "alert %s",
                 transition,
                 extra={
+                    "plan": plan.id,
                     "district": district,
                     "indicator": indicator,
                     "status": a.status,
@@ -188,20 +230,104 @@ class Alerting:
                 },
             )
 
-    def _targets(self, district: str) -> list[tuple[str, str]]:
-        mails = [("email", r) for r in self.recipients.for_alert(district, self.plan.city.code)]
+    def _targets(self, plan: Plan, district: str) -> list[tuple[str, str]]:
+        mails = [("email", r) for r in self.recipients.for_alert(district, plan.city.code)]
         hooks = [("webhook", w.name) for w in self.recipients.webhooks_for(district)]
         return mails + hooks
 
+    # --- the end of a plan ------------------------------------------------------------------
 
-def targeted_keys(plan: Plan) -> list[tuple[str, str]]:
-    """Every (district, indicator) with a published target: the city's, then districts'."""
-    keys = [(plan.city.code, i.key) for i in plan.indicators if i.target is not None]
-    return keys + [(d.code, key) for d in plan.districts for key in d.targets]
+    async def _conclude_ended(self, plan_ids: set[str]) -> None:
+        if not self.caught_up.is_set():
+            return
+        for plan in self.plans:
+            if plan.id in plan_ids and plan.state(self.clock.plan_today(plan)) == "ended":
+                await self._conclude(plan)
+
+    async def _conclude(self, plan: Plan) -> None:
+        """Judge an ended plan's outcomes. The first time: close its open alerts and queue one
+        final evaluation per recipient. Later: tell each changed outcome once."""
+        now = self.clock.now()
+        keys = targeted_keys(plan)
+        stored = await self.store.all_series(plan.id)
+        series = {(d, i): month_points(points) for (_, d, i), points in stored.items()}
+        found = outcomes(plan, series, keys)
+        first = not await self.store.concluded(plan.id)
+        held = {} if first else await self.store.outcomes(plan.id)
+        changed = [o for o in found if o.key in held and held[o.key]["outcome"] != o.outcome]
+        if not first:
+            news = [o for o in found if o.key not in held]
+            values = [o for o in found if o.key in held and _moved(held[o.key], o)]
+            if not changed and not news and not values:
+                return
+        revisions = {o.key: int(held[o.key]["revision"]) if o.key in held else 1 for o in found}
+        for o in changed:
+            revisions[o.key] += 1
+        closed = await self._closing(plan, found, now) if first else []
+        notices: list[tuple[str, str, Item]] = []
+        if first:
+            closed_keys = {(d, i) for d, i, _, _, snap in closed if snap.get("closed_by")}
+            for recipient, divisions in evaluation_recipients(self.recipients, plan).items():
+                rows = [o for o in found if divisions is None or o.division in divisions]
+                if not rows:
+                    continue
+                snap = final_snapshot(plan, rows, closed_keys, now)
+                notices.append(("email", recipient, Item(
+                    plan.city.code, FINAL_INDICATOR, 1, "final", 0, snap, plan.id)))  # fmt: skip
+        for o in changed:
+            was = str(held[o.key]["outcome"])
+            snap = outcome_row(plan, o, now, was)
+            item = Item(o.division, o.indicator, revisions[o.key], "outcome", 0, snap, plan.id)
+            for recipient in self.recipients.for_alert(o.division, plan.city.code):
+                notices.append(("email", recipient, item))
+        done = await self.store.conclude(plan.id, found, revisions, closed, notices, now, first)
+        if not done:
+            return
+        for d, i, *_ in closed:
+            self.metrics.snapshot.firing.pop((plan.id, d, i), None)
+        log.info(
+            "final evaluation" if first else "outcomes changed",
+            extra={"plan": plan.id, "outcomes": len(found), "changed": len(changed),
+                   "alerts_closed": len(closed), "notices": len(notices)},
+        )  # fmt: skip
+
+    async def _closing(
+        self, plan: Plan, found: Sequence[Outcome], now: datetime
+    ) -> list[tuple[str, str, AlertState, str, dict[str, Any]]]:
+        """The plan's alerts as the plan ends: a firing one resolved (into the final
+        evaluation, told by it), a pending one dropped; each one's status is its outcome."""
+        by_key = {o.key: o for o in found}
+        closed = []
+        for row in await self.store.alerts(None, None, None, plan=plan.id):
+            key = (row["district"], row["indicator"])
+            if row["state"] == "inactive":
+                alert = AlertState(severity=row["severity"], resolved_at=row["resolved_at"],
+                                   epoch=row["epoch"])  # fmt: skip
+            else:
+                resolved_at = now if row["state"] == "firing" else row["resolved_at"]
+                alert = AlertState(severity=row["severity"], resolved_at=resolved_at,
+                                   epoch=row["epoch"])  # fmt: skip
+            o = by_key.get(key)
+            snapshot = dict(json_of(row["snapshot"]))
+            snapshot["outcome"] = o.outcome if o else "no_target"
+            if row["state"] == "firing":
+                snapshot["closed_by"] = "final_evaluation"
+            closed.append((key[0], key[1], alert, snapshot["outcome"], snapshot))
+        return closed
+
+
+def _moved(row: Any, o: Outcome) -> bool:
+    """A held outcome whose value or period changed (its kind unchanged: told no one)."""
+    return bool((row["value"], row["period"]) != (o.value, o.period))
+
+
+def json_of(raw: Any) -> dict[str, Any]:
+    value = json.loads(raw) if isinstance(raw, str | bytes) else raw
+    return dict(value)
 
 
 class SystemClock:
-    """Real time; with `fixed_today`, the plan's "today" stays on that day (tests, demos)."""
+    """Real time; with `fixed_today`, every plan's "today" stays on that day (tests, demos)."""
 
     def __init__(self, fixed_today: date | None = None) -> None:
         self.fixed_today = fixed_today
@@ -213,3 +339,9 @@ class SystemClock:
         if self.fixed_today is not None:
             return self.fixed_today
         return datetime.now(SHANGHAI).date()
+
+    def plan_today(self, plan: Plan) -> date:
+        """The date in the plan's time zone (or the fixed day)."""
+        if self.fixed_today is not None:
+            return self.fixed_today
+        return plan.today(self.now())

@@ -12,11 +12,11 @@ from prometheus_client.registry import Collector
 
 @dataclass
 class Snapshot:
-    """Per (district, indicator), replaced entry by entry after each evaluation."""
+    """Per (plan, district, indicator), replaced entry by entry after each evaluation."""
 
-    required: dict[tuple[str, str], float] = field(default_factory=dict)
-    forecast: dict[tuple[str, str], float] = field(default_factory=dict)
-    firing: dict[tuple[str, str], str] = field(default_factory=dict)  # -> severity
+    required: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    forecast: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    firing: dict[tuple[str, str, str], str] = field(default_factory=dict)  # -> severity
 
 
 class AlertCollector(Collector):
@@ -24,7 +24,7 @@ class AlertCollector(Collector):
         self.snapshot = snapshot
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        labels = ["district", "indicator"]
+        labels = ["plan", "district", "indicator"]
         required = GaugeMetricFamily(
             "ipr_indicator_required", "The plan's required value today.", labels=labels
         )
@@ -38,8 +38,8 @@ class AlertCollector(Collector):
         firing = GaugeMetricFamily(
             "ipr_alert_firing", "1 while the alert fires.", labels=[*labels, "severity"]
         )
-        for (district, indicator), severity in sorted(self.snapshot.firing.items()):
-            firing.add_metric([district, indicator, severity], 1.0)
+        for (plan, district, indicator), severity in sorted(self.snapshot.firing.items()):
+            firing.add_metric([plan, district, indicator, severity], 1.0)
         yield from (required, forecast, firing)
 
 

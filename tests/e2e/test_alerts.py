@@ -103,7 +103,10 @@ async def test_falling_behind_mails_once_and_recovery_mails_resolved(
     assert "到期预测值:4.01(90% 区间 2.4 ~ 5.62)" in text
     assert "2025 年目标:7" in text
     assert "规划进度对照日:2024-06-30" in text
-    assert mail["In-Reply-To"] == "<thread.500111.geographical_indications@alerts.iprwatch>"
+    assert (
+        mail["In-Reply-To"]
+        == "<thread.chongqing-14th-fyp.500111.geographical_indications@alerts.iprwatch>"
+    )
     html = mail.get_body(preferencelist=("html",))
     assert html is not None and "cid:chart0@alerts.iprwatch" in str(html.get_content())
     pngs = [p for p in mail.walk() if p.get_content_type() == "image/png"]

@@ -34,6 +34,7 @@ from tests.integration.alerts.support import (
 pytestmark = pytest.mark.e2e
 
 BEHIND = [("2021-06", 1.0), ("2022-06", 2.0)]
+PLAN = "chongqing-14th-fyp"
 GI, MADRID = "geographical_indications", "madrid_registrations_cumulative"
 
 
@@ -155,7 +156,7 @@ async def test_a_database_restart_answers_503_then_recovers_without_loss_or_dupl
         for official in officials:
             mails = mails_to(sink.folder, official)
             assert sorted(str(m["X-IPRWatch-Alerts"]) for m in mails) == [
-                f"500111/{GI}/1/firing/0", f"500111/{MADRID}/1/firing/0",
+                f"{PLAN}/500111/{GI}/1/firing/0", f"{PLAN}/500111/{MADRID}/1/firing/0",
             ]  # fmt: skip
         firing = (await client.get("/v1/alerts", params={"state": "firing"})).json()
         assert [(a["indicator"], a["value"]) for a in firing] == [(GI, 2.0), (MADRID, 1.0)]

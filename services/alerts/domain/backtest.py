@@ -1,6 +1,8 @@
 """Backtest: replay a history month by month and list when each alert would fire and resolve.
 
-Each month end from `start` to `end` is one evaluation ("today" = that day, the series cut at
+The same status definition as the service (`shared.status`: the evidence rule for counts,
+grace months, provisional years). Each month end from `start` to `end` within the plan period
+is one evaluation ("today" = that day, the series cut at
 that month), run through the same assessment and life cycle as the service; `for_months` and
 `hold_months` count evaluations (a month is taken as 28 days, so k month ends are k steps).
 """
@@ -62,6 +64,8 @@ def replay(
     for month in months(start, end):
         today = month_end(month)
         now = datetime.combine(today, time(23, 59), UTC)
+        if plan.state(today) != "in_progress":
+            continue  # no path before the plan starts, no "required now" after it ended
         for key in keys:
             points = [(m, v) for m, v in sorted(history[key]) if m <= month]
             a = assess(plan, key[0], key[1], points, today, window)

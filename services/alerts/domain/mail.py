@@ -45,12 +45,18 @@ def _headline(item: Item) -> str:
     return f"{s['district_name']} {s['indicator_name']} {what}"
 
 
+def _plan_name(item: Item) -> str:
+    return str(item.snapshot.get("plan_name") or item.plan)
+
+
 def subject_of(items: Sequence[Item]) -> str:
+    """Names the plan: the items of one message are of one plan (see dispatch)."""
+    plan = _plan_name(items[0])
     if len(items) == 1:
-        return f"【知识产权规划监测】{KIND_ZH[items[0].kind]}:{_headline(items[0])}"
+        return f"【知识产权规划监测】{plan} {KIND_ZH[items[0].kind]}:{_headline(items[0])}"
     firing = sum(1 for i in items if i.kind != "resolved")
     resolved = len(items) - firing
-    return f"【知识产权规划监测】{firing} 项告警,{resolved} 项恢复:{_headline(items[0])} 等"
+    return f"【知识产权规划监测】{plan} {firing} 项告警,{resolved} 项恢复:{_headline(items[0])} 等"
 
 
 def _lines(item: Item) -> list[tuple[str, str]]:
@@ -64,6 +70,7 @@ def _lines(item: Item) -> list[tuple[str, str]]:
         forecast += "(数据不足,无法预测)"
     at = datetime.fromisoformat(str(s["at"]))
     return [
+        ("规划", _plan_name(item)),
         ("区县", f"{s['district_name']}({s['district']})"),
         ("指标", f"{s['indicator_name']}({s['indicator']})"),
         ("状态", f"{KIND_ZH[item.kind]} · {STATUS_ZH.get(str(s['status']), str(s['status']))}"),
@@ -87,13 +94,14 @@ def compose(
     msg["Subject"] = subject_of(items)
     msg["Date"] = format_datetime(created_at.astimezone(SHANGHAI))
     msg["Message-ID"] = message_id(recipient, items)
-    threads = [thread_id(i.district, i.indicator) for i in items]
+    threads = [thread_id(i.plan, i.district, i.indicator) for i in items]
     if len(set(threads)) == 1:
         msg["In-Reply-To"] = threads[0]
     msg["References"] = " ".join(dict.fromkeys(threads))
+    msg["X-IPRWatch-Plan"] = items[0].plan
     msg["X-IPRWatch-Alerts"] = ", ".join(i.key for i in items)
 
-    text = ["以下知识产权规划指标的进度发生变化:", ""]
+    text = [f"以下{_plan_name(items[0])}指标的进度发生变化:", ""]
     for item in items:
         text += [f"■ {_headline(item)}"] + [f"  {k}:{v}" for k, v in _lines(item)] + [""]
     text += [
@@ -106,7 +114,7 @@ def compose(
 
     parts = [
         "<html><body style='font-family:sans-serif'>",
-        "<p>以下知识产权规划指标的进度发生变化:</p>",
+        f"<p>以下{html.escape(_plan_name(items[0]))}指标的进度发生变化:</p>",
     ]
     width, height = MAIL_SIZE[0] // 2, MAIL_SIZE[1] // 2
     charts = [_chart_or_none(item.snapshot) for item in items]

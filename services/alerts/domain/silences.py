@@ -10,7 +10,7 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class Matcher:
-    name: str  # district | indicator | severity
+    name: str  # plan | district | indicator | severity
     value: str
     is_regex: bool = False
     is_equal: bool = True

@@ -17,6 +17,7 @@ from services.alerts.domain.assessment import Assessment, Point
 from shared.charts import MAIL_SIZE, Chart, Forecast, alt_text, png
 from shared.numbers import SHANGHAI
 from shared.plan import Plan
+from shared.status import PERIODIC_KINDS
 from shared.trajectory import month_end, months_between, required_value
 
 
@@ -39,7 +40,7 @@ def snapshot_of(
     x_max = months_between(start, f"{plan.target_date:%Y-%m}")
     path: list[list[float]] = []  # the pre-dates form, kept for older readers
     dated: list[list[Any]] = []
-    annual = spec.kind == "annual"  # a year's value: the path asks it of the year's end
+    annual = spec.kind in PERIODIC_KINDS  # a year's value: the path asks it of the year's end
     for x in range(0, x_max + 1):
         day = start if x == 0 else month_end(_month_after(start, x))
         required = required_value(plan, a.district, a.indicator, day)
@@ -61,6 +62,7 @@ def snapshot_of(
     change = spec.kind in ("stock", "ratio") and plan.baseline_for(a.district, a.indicator) is None
     fit = a.forecast
     return {
+        "plan": plan.id,
         "district": a.district,
         "district_name": name,
         "indicator": a.indicator,

@@ -24,7 +24,8 @@ def _alert(item: Item) -> dict[str, Any]:
         "status": "resolved" if resolved else "firing",
         "labels": labels,
         "annotations": {
-            "summary": f"{s['district_name']} {s['indicator_name']} {STATUS_ZH[s['status']]}",
+            "summary": f"{s.get('plan_name', item.plan)}:{s['district_name']} "
+            f"{s['indicator_name']} {STATUS_ZH[s['status']]}",
             "value": str(s["value"]),
             "required": str(s["required"]),
             "forecast": str(s["forecast"]),
@@ -68,10 +69,11 @@ def markdown_text(items: Sequence[Item]) -> str:
 
         lines += [
             f"**{s['district_name']} · {s['indicator_name']}**({KIND_ZH[item.kind]})",
+            f"> 规划:{s.get('plan_name', item.plan)}",
             f"> 当前值:{amount(s['value'])}(截至 {s['month']})",
             f"> 规划路径要求值:{amount(s['required'])}",
             f"> 到期预测值:{amount(s['forecast'])}",
-            f"> 2025 年目标:{amount(s['target'])}",
+            f"> {str(s['target_date'])[:4]} 年目标:{amount(s['target'])}",
             f"> 评估时间:{beijing_time(datetime.fromisoformat(str(s['at'])))}",
         ]
     return "\n".join(lines)

@@ -43,6 +43,7 @@ _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 DISTRICT = r"^[0-9]{6}$"
 INDICATOR = r"^[a-z][a-z0-9_]{0,63}$"
+PLAN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 MAX_OFFSET = 1_000_000
 
 
@@ -83,7 +84,7 @@ def _valid_regex(matcher: MatcherIn) -> MatcherIn:
 class MatcherIn(BaseModel):
     model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
-    name: Literal["district", "indicator", "severity"]
+    name: Literal["plan", "district", "indicator", "severity"]
     # Always a valid regular expression (so an isRegex matcher can never fail later); a
     # literal value (a district code, an indicator key, a severity) always is one.
     value: Text = Field(min_length=1, max_length=200, pattern=PRINTABLE,
@@ -158,6 +159,7 @@ class Expired(BaseModel):
 
 
 class AlertOut(BaseModel):
+    plan: str
     district: str
     indicator: str
     state: Literal["inactive", "pending", "firing"]
@@ -276,18 +278,23 @@ def api_router(read_access: ReadAccess) -> APIRouter:
     async def list_alerts(
         request: Request,
         state: Literal["inactive", "pending", "firing", "resolved"] | None = None,
+        plan: Annotated[str | None, Query(pattern=PLAN)] = None,
         district: Annotated[str | None, Query(pattern=DISTRICT)] = None,
         indicator: Annotated[str | None, Query(pattern=INDICATOR)] = None,
         limit: Annotated[int, _limit(1000, 5000)] = 1000,
         offset: Offset = 0,
     ) -> list[AlertOut]:
-        """Alert states by district and indicator (ordered so), with the latest snapshot."""
-        rows = await _alerts(request).store.alerts(state, district, indicator, limit, offset)
+        """Alert states by plan, district and indicator (ordered so), with the latest snapshot.
+        An ended plan's alerts are inactive, their status the outcome (achieved, missed, ...)."""
+        rows = await _alerts(request).store.alerts(
+            state, district, indicator, limit, offset, plan=plan
+        )
         out = []
         for r in rows:
             snap = json.loads(r["snapshot"])
             out.append(
                 AlertOut(
+                    plan=r["plan"],
                     district=r["district"],
                     indicator=r["indicator"],
                     state=r["state"],

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from shared.plan import Plan, load_plan
+
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 History = dict[tuple[str, str], list[tuple[str, float]]]
@@ -36,7 +38,11 @@ def add_commands(commands: Any) -> None:
         help="CSV with columns district,indicator,month,value (end-of-month values); "
         "default: the series the alerts service holds in its database",
     )  # fmt: skip
-    backtest.add_argument("--plan", type=Path, help="plan file (default: IPRWATCH_PLAN_FILE)")
+    backtest.add_argument(
+        "--plan",
+        help="a loaded plan's id (IPRWATCH_PLANS, default the bundled plans) or a plan file; "
+        "default: the plan in progress today",
+    )
     backtest.add_argument("--for-months", type=int, default=1, help="pending span (default 1)")
     backtest.add_argument("--hold-months", type=int, default=1, help="hold-down (default 1)")
     backtest.add_argument(
@@ -75,8 +81,9 @@ def read_history(path: Path) -> History:
     return history
 
 
-async def _history_from_database() -> History:
+async def _history_from_database(plan: str) -> History:
     from services.alerts.adapters.store import AlertStore
+    from services.alerts.bootstrap import legacy_plan_id
     from services.alerts.settings import AlertsSettings
     from shared.postgres import create_pool
 
@@ -84,10 +91,25 @@ async def _history_from_database() -> History:
     pool = await create_pool(settings.postgres, settings.db_schema)
     try:
         store = AlertStore(pool)
-        await store.migrate()
-        return await store.all_series()
+        await store.migrate(legacy_plan_id(settings))
+        return {(d, i): points for (_, d, i), points in (await store.all_series(plan)).items()}
     finally:
         await pool.close()
+
+
+def choose_plan(name: str | None) -> Plan:
+    """`--plan`: a plan file, or the id of a loaded plan; None: the plan in progress today."""
+    from datetime import UTC, datetime
+
+    from services.alerts.settings import AlertsSettings
+    from shared.plans import load_plans
+
+    if name and (name.endswith((".yaml", ".yml")) or "/" in name):
+        return load_plan(Path(name))
+    plans = load_plans(AlertsSettings().plan_files())
+    if name:
+        return plans.get(name)
+    return plans.default(datetime.now(UTC).date())
 
 
 def _backtest(args: argparse.Namespace) -> int:
@@ -98,7 +120,7 @@ def _backtest(args: argparse.Namespace) -> int:
     from services.alerts.domain.backtest import replay
     from services.alerts.domain.numbers import chinese_amount
     from services.alerts.domain.snapshots import chart_png
-    from shared.plan import PlanError, default_plan_path, load_plan
+    from shared.plan import PlanError
     from shared.unavailable import describe
 
     err = Console(stderr=True)
@@ -106,10 +128,13 @@ def _backtest(args: argparse.Namespace) -> int:
         err.print(f"[red]error:[/red] --from {args.start} is after --to {args.end}")
         return 2
     try:
-        plan = load_plan(args.plan or default_plan_path())
+        plan = choose_plan(args.plan)
         history = read_history(args.history) if args.history else asyncio.run(
-            _history_from_database()
+            _history_from_database(plan.id)
         )  # fmt: skip
+    except KeyError as exc:
+        err.print(f"[red]error:[/red] {exc.args[0]}", highlight=False)
+        return 1
     except (PlanError, ValueError, OSError) as exc:
         err.print(f"[red]error:[/red] {describe(exc) or exc}", highlight=False)
         return 1
@@ -123,9 +148,10 @@ def _backtest(args: argparse.Namespace) -> int:
         rows = [vars(e) for e in result.episodes]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return 0
-    table = Table(title=f"Backtest {args.start} → {args.end}: {len(result.episodes)} alert(s)")
+    table = Table(title=f"Backtest of {plan.id} {args.start} → {args.end}: "
+                        f"{len(result.episodes)} alert(s)")  # fmt: skip
     for column in ("district", "indicator", "fired", "resolved", "status", "value",
-                   "required", "forecast 2025"):  # fmt: skip
+                   "required", f"forecast {plan.target_date.year}"):  # fmt: skip
         table.add_column(column)
     for e in result.episodes:
         unit = plan.indicator(e.indicator).unit

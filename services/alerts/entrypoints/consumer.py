@@ -39,6 +39,9 @@ async def consume_batch(consumer: AIOKafkaConsumer, alerting: Alerting) -> int:
     """Fetch, store and commit one batch; the number of records fetched."""
     batches: Batches = await consumer.getmany(timeout_ms=500, max_records=1000)
     if not batches:
+        if not alerting.caught_up.is_set() and await at_end(consumer):
+            log.info("read the indicators topic to its end: ended plans may be concluded")
+            alerting.caught_up.set()
         return 0
     try:
         changes = _decode(batches, alerting)
@@ -49,6 +52,18 @@ async def consume_batch(consumer: AIOKafkaConsumer, alerting: Alerting) -> int:
         rewind(consumer, batches)
         raise
     return sum(len(records) for records in batches.values())
+
+
+async def at_end(consumer: AIOKafkaConsumer) -> bool:
+    """Every assigned partition read to its end offset (and at least one assigned)."""
+    assigned = list(consumer.assignment())
+    if not assigned:
+        return False
+    ends = await consumer.end_offsets(assigned)
+    for tp in assigned:
+        if await consumer.position(tp) < ends[tp]:
+            return False
+    return True
 
 
 def rewind(consumer: AIOKafkaConsumer, batches: Batches) -> None:

@@ -31,6 +31,8 @@ pytestmark = pytest.mark.integration
 
 BEHIND = [("2021-06", 1.0), ("2022-06", 2.0)]
 ON_TRACK = [("2021-06", 1.0), ("2022-06", 6.0)]
+PLAN = "chongqing-14th-fyp"
+PLAN_NAME = '重庆市知识产权保护和运用"十四五"规划(2021—2025年)'
 GI = "geographical_indications"
 
 
@@ -77,10 +79,10 @@ async def test_a_stale_message_changes_nothing_and_a_restart_redecides_nothing(
 
         await eventually(consumed)
         assert metrics.changes.labels("applied")._value.get() == 1.0
-        assert await alerts.store.points("500111", GI) == BEHIND
+        assert await alerts.store.points(PLAN, "500111", GI) == BEHIND
         [row] = await alerts.store.alerts("firing", None, None)
         assert (row["district"], row["indicator"], row["epoch"]) == ("500111", GI)[:2] + (1,)
-        assert metrics.snapshot.firing == {("500111", GI): "critical"}
+        assert metrics.snapshot.firing == {("chongqing-14th-fyp", "500111", GI): "critical"}
         assert await wait_for_mails(mail_folder, f"d-{unique}@dazu.example", 1)
         assert await wait_for_mails(mail_folder, f"c-{unique}@chongqing.example", 1)
 
@@ -178,9 +180,12 @@ async def test_a_firing_alert_is_told_again_after_the_repeat_interval_in_its_thr
     assert (
         first["In-Reply-To"]
         == second["In-Reply-To"]
-        == ("<thread.500111.geographical_indications@alerts.iprwatch>")
+        == ("<thread.chongqing-14th-fyp.500111.geographical_indications@alerts.iprwatch>")
     )
-    assert second["X-IPRWatch-Alerts"] == "500111/geographical_indications/1/repeat/1"
+    assert (
+        second["X-IPRWatch-Alerts"]
+        == "chongqing-14th-fyp/500111/geographical_indications/1/repeat/1"
+    )
 
 
 async def test_alerts_firing_together_reach_each_recipient_as_one_digest(
@@ -197,8 +202,10 @@ async def test_alerts_firing_together_reach_each_recipient_as_one_digest(
         assert len(await wait_for_mails(mail_folder, f"c-{unique}@chongqing.example", 2, 0)) == 1
     for mail in (city, dazu):
         assert sorted(str(mail["X-IPRWatch-Alerts"]).split(", ")) == [
-            f"500111/{GI}/1/firing/0", f"500111/{madrid}/1/firing/0",
+            f"{PLAN}/500111/{GI}/1/firing/0", f"{PLAN}/500111/{madrid}/1/firing/0",
         ]  # fmt: skip
-        assert str(mail["Subject"]).startswith("【知识产权规划监测】2 项告警,0 项恢复:")
+        assert str(mail["Subject"]).startswith(
+            f"【知识产权规划监测】{PLAN_NAME} 2 项告警,0 项恢复:"
+        )
         assert mail["In-Reply-To"] is None
         assert len([p for p in mail.walk() if p.get_content_type() == "image/png"]) == 2

@@ -20,16 +20,17 @@ def test_months() -> None:
 
 
 def test_replay_fires_after_the_pending_month_and_resolves_after_the_hold_down() -> None:
-    # Dazu Madrid (linear to 10, tolerance 5 %): on 2021-07-31 the path asks 10 × 212/1826 =
-    # 1.161, 0.95 × that = 1.103 > 1: behind from July (pending), firing at the end of August.
-    # On 2022-03-31 the value is 4 against 2.49: the condition is gone, resolved a month later.
+    # Dazu Madrid (linear to 10, tolerance 5 %, a count): behind once 0.95 × the path is more
+    # than one whole registration above the value 1, i.e. 9.5 × days/1826 > 2: after day 384.4.
+    # 2022-01-31 is day 396 (pending), firing at the end of February (day 424). On 2022-03-31
+    # the value is 4 against 2.49: the condition is gone, resolved a month later.
     result = replay(load_plan(default_plan_path()), {("500111", "madrid_registrations_cumulative"):
                     MADRID}, "2021-01", "2022-12")  # fmt: skip
     [episode] = result.episodes
     assert (episode.fired, episode.resolved, episode.status, episode.value) == (
-        "2021-08", "2022-04", "behind", 1.0,
+        "2022-02", "2022-04", "behind", 1.0,
     )  # fmt: skip
-    assert episode.required == pytest.approx(10 * 243 / 1826, 1e-12)
+    assert episode.required == pytest.approx(10 * 424 / 1826, 1e-12)
 
 
 def test_replay_ignores_keys_without_a_target() -> None:
@@ -43,11 +44,12 @@ def test_the_command_prints_a_table_and_writes_charts(
     csv = tmp_path / "history.csv"
     rows = [f"500111,madrid_registrations_cumulative,{m},{v}" for m, v in MADRID]
     csv.write_text("district,indicator,month,value\n" + "\n".join(rows) + "\n")
-    code = main(["alerts", "backtest", "--from", "2021-01", "--to", "2024-12", "--history",
-                 str(csv), "--charts", str(tmp_path / "charts")])  # fmt: skip
+    code = main(["alerts", "backtest", "--plan", "chongqing-14th-fyp", "--from", "2021-01",
+                 "--to", "2024-12", "--history", str(csv), "--charts",
+                 str(tmp_path / "charts")])  # fmt: skip
     assert code == 0
     out = capsys.readouterr().out
-    assert "2021-08" in out and "2022-04" in out and "1 alert(s)" in out
+    assert "2022-02" in out and "2022-04" in out and "1 alert(s)" in out
     png = tmp_path / "charts" / "500111-madrid_registrations_cumulative.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert Image.open(png).size == (1200, 700)

@@ -43,13 +43,13 @@ class Partition:
     """What the consumer does with one partition: fetch from a position, seek, commit."""
 
     records: list[Record]
-    position: int = 0
+    at: int = 0
     committed: int = 0
     seeks: list[int] = field(default_factory=list)
 
     async def getmany(self, **_: Any) -> dict[TopicPartition, list[Record]]:
-        batch = self.records[self.position :]
-        self.position = len(self.records)
+        batch = self.records[self.at :]
+        self.at = len(self.records)
         if not batch:
             await asyncio.sleep(0.01)
         return {TP: batch} if batch else {}
@@ -57,10 +57,20 @@ class Partition:
     def seek(self, tp: TopicPartition, offset: int) -> None:
         assert tp == TP
         self.seeks.append(offset)
-        self.position = offset
+        self.at = offset
 
     async def commit(self) -> None:
-        self.committed = self.position
+        self.committed = self.at
+
+    def assignment(self) -> set[TopicPartition]:
+        return {TP}
+
+    async def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        return {tp: len(self.records) for tp in tps}
+
+    async def position(self, tp: TopicPartition) -> int:
+        assert tp == TP
+        return self.at
 
 
 class Store:
@@ -70,6 +80,7 @@ class Store:
         self.failures = failures
         self.stored: list[int] = []
         self.metrics = AlertMetrics()
+        self.caught_up = asyncio.Event()
 
     async def on_changes(self, changes: Sequence[IndicatorChanged]) -> None:
         if self.failures:
@@ -87,7 +98,7 @@ async def test_a_batch_that_cannot_be_stored_is_rewound_and_not_committed() -> N
         pass
     else:
         raise AssertionError("the failure must reach the supervisor")
-    assert (partition.seeks, partition.position, partition.committed) == ([0], 0, 0)
+    assert (partition.seeks, partition.at, partition.committed) == ([0], 0, 0)
     assert await consume_batch(consumer, alerting) == 2
     assert (store.stored, partition.committed) == ([1, 2], 2)
 
@@ -107,3 +118,24 @@ async def test_under_the_supervisor_every_change_is_stored_after_the_database_re
     assert partition.seeks == [0, 0, 0]
     restarts = registry.get_sample_value("ipr_background_loop_restarts_total", {"loop": "consumer"})
     assert restarts == 3
+    assert store.caught_up.is_set()  # read to the end: ended plans may now be concluded
+
+
+async def test_the_end_of_the_topic_is_noticed_only_at_its_end() -> None:
+    partition, store = Partition([record(0, 1), record(1, 2)]), Store(failures=0)
+    consumer, alerting = cast(AIOKafkaConsumer, partition), cast(Alerting, store)
+    assert await consume_batch(consumer, alerting) == 2
+    assert not store.caught_up.is_set()
+    assert await consume_batch(consumer, alerting) == 0  # position 2 = end offset 2
+    assert store.caught_up.is_set()
+
+
+async def test_an_empty_fetch_behind_the_end_is_not_the_end() -> None:
+    class Lagging(Partition):
+        async def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+            return {tp: len(self.records) + 1 for tp in tps}  # one more than fetched so far
+
+    partition, store = Lagging([]), Store(failures=0)
+    consumer, alerting = cast(AIOKafkaConsumer, partition), cast(Alerting, store)
+    assert await consume_batch(consumer, alerting) == 0
+    assert not store.caught_up.is_set()

@@ -119,18 +119,29 @@ def test_behind_below_the_path_by_more_than_the_tolerance(plan: Plan) -> None:
 
 
 def test_the_tolerance_is_a_share_of_the_required_value(plan: Plan) -> None:
-    # Madrid (linear, tolerance 5 %) on 2023-06-30: required 10 × 911/1826 = 4.98904;
-    # behind below 0.95 × that = 4.73959.
+    # Pledge financing (yuan, linear to 5亿, tolerance 10 %) on 2023-06-30: required
+    # 5e8 × 911/1826 = 249,452,354.9; behind below 0.9 × that = 224,507,119.4.
     on = date(2023, 6, 30)
-    inside = assess(plan, "500111", "madrid_registrations_cumulative", [("2023-06", 4.74)], on)
-    below = assess(plan, "500111", "madrid_registrations_cumulative", [("2023-06", 4.73)], on)
+    key = "ip_pledge_financing_cny_cumulative"
+    inside = assess(plan, "500111", key, [("2023-06", 224_507_120.0)], on)
+    below = assess(plan, "500111", key, [("2023-06", 224_507_119.0)], on)
     assert (inside.status, below.status) == ("on_track", "behind")
 
 
+def test_a_count_is_behind_only_a_whole_unit_beyond_the_tolerance(plan: Plan) -> None:
+    # Madrid (a count, tolerance 5 %) on 2023-06-30: 0.95 × 4.98904 = 4.73959; a count is
+    # behind only when it is more than one registration short of that: below 3.73959.
+    on = date(2023, 6, 30)
+    short = [assess(plan, "500111", "madrid_registrations_cumulative", [("2023-06", v)], on)
+             for v in (4.73, 3.74, 3.73)]  # fmt: skip
+    assert [a.status for a in short] == ["on_track", "on_track", "behind"]
+    assert short[2].shortfall == pytest.approx(10 * 911 / 1826 - 3.73, 1e-12)
+
+
 def test_at_risk_on_the_path_but_forecast_short(plan: Plan) -> None:
-    points = [("2023-04", 4.8), ("2023-05", 4.9), ("2023-06", 5.0)]
+    points = [(f"{2022 + (6 + i) // 12}-{(6 + i) % 12 + 1:02d}", 3.9 + 0.1 * i) for i in range(12)]
     a = assess(plan, "500111", "madrid_registrations_cumulative", points, date(2023, 6, 30))
-    # 0.1 a month from 5.0 at month 30 to month 60: 8.0 < 0.95 × 10.
+    # 0.1 a month over a year, from 5.0 at month 30 to month 60: 8.0 < 0.95 × 10 − 1.
     assert a.status == "at_risk"
     assert a.forecast is not None and a.forecast.value == pytest.approx(8.0, 1e-9)
     assert (a.alerting, a.severity) == (True, "warning")

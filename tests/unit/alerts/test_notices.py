@@ -36,7 +36,7 @@ def item(kind: str = "firing", epoch: int = 1) -> Item:
     points = [("2021-06", 1.0), ("2022-06", 2.0)]
     a = assess(plan, "500111", "geographical_indications", points, date(2024, 6, 30))
     return Item("500111", "geographical_indications", epoch, kind,  # type: ignore[arg-type]
-                0, snapshot_of(a, plan, points, NOW, date(2024, 6, 30)))  # fmt: skip
+                0, snapshot_of(a, plan, points, NOW, date(2024, 6, 30)), plan.id)  # fmt: skip
 
 
 def test_chinese_amounts() -> None:
@@ -58,16 +58,21 @@ def test_message_id_depends_on_recipient_and_items_only() -> None:
     assert message_id("X@dazu.example", [a, b]) == message_id("x@dazu.example", [b, a])
     assert message_id("x@dazu.example", [a]) != message_id("y@dazu.example", [a])
     assert message_id("x@dazu.example", [a]) != message_id("x@dazu.example", [item("firing", 2)])
-    assert thread_id("500111", "geographical_indications") == (
-        "<thread.500111.geographical_indications@alerts.iprwatch>"
+    assert thread_id("chongqing-14th-fyp", "500111", "geographical_indications") == (
+        "<thread.chongqing-14th-fyp.500111.geographical_indications@alerts.iprwatch>"
     )
+    assert a.key == "chongqing-14th-fyp/500111/geographical_indications/1/firing/0"
 
 
 def test_the_mail_reads_in_chinese_with_a_chart() -> None:
     msg = compose("ipr@dazu.example", [item()], "IPR Watch <alerts@iprwatch.example>", NOW)
     parsed = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
-    assert parsed["Subject"] == "【知识产权规划监测】告警:大足区 地理标志拥有量 落后于规划路径"
+    assert parsed["Subject"] == (
+        '【知识产权规划监测】重庆市知识产权保护和运用"十四五"规划(2021—2025年) 告警:'
+        "大足区 地理标志拥有量 落后于规划路径"
+    )
+    assert parsed["X-IPRWatch-Plan"] == "chongqing-14th-fyp"
     assert parsed["Date"] == "Sun, 30 Jun 2024 10:00:00 +0800"
     assert parsed["Message-ID"] == message_id("ipr@dazu.example", [item()])
     plain = parsed.get_body(preferencelist=("plain",))
@@ -98,14 +103,17 @@ def test_the_mail_reads_in_chinese_with_a_chart() -> None:
 def test_a_grouped_mail_threads_every_alert() -> None:
     resolved = item("resolved")
     other = Item("500111", "madrid_registrations_cumulative", 1, "firing", 0,
-                 {**item().snapshot, "indicator": "madrid_registrations_cumulative"})  # fmt: skip
+                 {**item().snapshot, "indicator": "madrid_registrations_cumulative"},
+                 "chongqing-14th-fyp")  # fmt: skip
     msg = compose("ipr@dazu.example", [resolved, other], "a@iprwatch.example", NOW)
     assert msg["In-Reply-To"] is None
     assert msg["References"] == (
-        "<thread.500111.geographical_indications@alerts.iprwatch> "
-        "<thread.500111.madrid_registrations_cumulative@alerts.iprwatch>"
+        "<thread.chongqing-14th-fyp.500111.geographical_indications@alerts.iprwatch> "
+        "<thread.chongqing-14th-fyp.500111.madrid_registrations_cumulative@alerts.iprwatch>"
     )
-    assert str(msg["Subject"]).startswith("【知识产权规划监测】1 项告警,1 项恢复:")
+    assert str(msg["Subject"]).startswith(
+        '【知识产权规划监测】重庆市知识产权保护和运用"十四五"规划(2021—2025年) 1 项告警,1 项恢复:'
+    )
 
 
 def test_the_snapshot_dates_the_chart() -> None:
@@ -134,8 +142,8 @@ def test_a_snapshot_stored_before_the_dates_still_draws() -> None:
     assert then.actual == now.actual
     assert set(then.path) <= set(now.path) and len(then.path) == 21
     assert (then.plan, then.change_since) == ("", None)
-    assert compose("ipr@dazu.example", [Item("500111", "geographical_indications", 1, "firing",
-                   0, old)], "a@iprwatch.example", NOW)["Subject"]  # fmt: skip
+    old_item = Item("500111", "geographical_indications", 1, "firing", 0, old, "chongqing-14th-fyp")
+    assert compose("ipr@dazu.example", [old_item], "a@iprwatch.example", NOW)["Subject"]
 
 
 def test_silences_match_labels_until_they_expire() -> None:
@@ -169,6 +177,7 @@ def test_webhook_bodies() -> None:
     [alert] = payload["alerts"]
     assert alert["labels"] == {
         "alertname": "IndicatorOffTrack",
+        "plan": "chongqing-14th-fyp",
         "district": "500111",
         "indicator": "geographical_indications",
         "severity": "critical",
@@ -183,7 +192,7 @@ def test_webhook_bodies() -> None:
 
 @pytest.mark.parametrize("kind", ["firing", "resolved"])
 def test_item_keys(kind: str) -> None:
-    assert item(kind).key == f"500111/geographical_indications/1/{kind}/0"
+    assert item(kind).key == f"chongqing-14th-fyp/500111/geographical_indications/1/{kind}/0"
 
 
 def test_the_mail_is_seven_bit_clean_for_any_smtp_server() -> None:
