@@ -99,7 +99,7 @@ def _compose_timings(rounds: int) -> dict[str, float]:
     now = datetime(2024, 6, 30, tzinfo=UTC)
     a = assess(plan, "500111", "geographical_indications", points, date(2024, 6, 30))
     item = Item("500111", "geographical_indications", 1, "firing", 0,
-                snapshot_of(a, plan, points, now))  # fmt: skip
+                snapshot_of(a, plan, points, now), plan.id)  # fmt: skip
     took = []
     size = 0
     for _ in range(rounds):
