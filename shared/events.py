@@ -116,7 +116,7 @@ class EventData(BaseModel):
     def _district_in_plan(cls, code: str, info: ValidationInfo) -> str:
         known = (info.context or {}).get("district_codes")
         if known is not None and code not in known:
-            raise ValueError(f"unknown district code {code!r}: not a division of the plan")
+            raise ValueError(f"unknown district code {code!r}: not a division of any plan")
         return code
 
 
@@ -194,8 +194,8 @@ class RevenueReported(EventData):
 class StatisticReported(EventData):
     """An official figure of a `reported` indicator for a division and a period.
 
-    `indicator` is a plain snake_case key (the contract does not check it against the plans'
-    `reported` indicators yet); `period` is a year `YYYY` or a month `YYYY-MM`.
+    `indicator` is the key of a `reported` indicator of a loaded plan (ingest checks it);
+    `period` is a year `YYYY` or a month `YYYY-MM`.
     """
 
     needs_subject: ClassVar[bool] = False
@@ -204,6 +204,17 @@ class StatisticReported(EventData):
     period: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$")]
     value: Annotated[float, Field(allow_inf_nan=False)]
     document: Document | None = None
+
+    @field_validator("indicator")
+    @classmethod
+    def _reported_by_a_plan(cls, key: str, info: ValidationInfo) -> str:
+        known = (info.context or {}).get("reported_indicators")
+        if known is not None and key not in known:
+            listed = ", ".join(sorted(known)) or "none"
+            raise ValueError(
+                f"unknown indicator {key!r}: no plan reports it (reported indicators: {listed})"
+            )
+        return key
 
 
 DATA_MODELS: Mapping[str, type[EventData]] = {

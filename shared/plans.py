@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from shared.divisions import NATION, level, official, within
 from shared.plan import Plan, PlanError, load_plan
 
 PLANS_ENV = "IPRWATCH_PLANS"
@@ -69,6 +70,30 @@ class PlanSet:
                 f"the plans must share one time zone (months are counted in it): {named}"
             )
         return ZoneInfo(zones.pop())
+
+    def event_codes(self) -> frozenset[str]:
+        """The division codes an event may name: every plan's divisions and areas, and each
+        official GB/T 2260 code (`shared.divisions`) lying in a division above county level
+        (the national plan's provinces take the events of their counties)."""
+        codes: set[str] = set()
+        wide: set[str] = set()
+        for plan in self.plans:
+            codes.add(plan.city.code)
+            codes.update(plan.district_codes)
+            wide.update(code for code in plan.district_codes if level(code) != "county")
+        if wide:
+            codes.update(
+                code
+                for code in official()
+                if code != NATION and any(within(area, code) for area in wide)
+            )
+        return frozenset(codes)
+
+    def reported_indicators(self) -> frozenset[str]:
+        """The keys of the `reported` indicators of every plan (what a statistic may report)."""
+        return frozenset(
+            spec.key for plan in self.plans for spec in plan.indicators if spec.kind == "reported"
+        )
 
     def predecessor(self, plan: Plan) -> Plan | None:
         """The plan whose values on `plan`'s baseline date are its derived baselines."""

@@ -39,6 +39,7 @@ n − 2 degrees of freedom. Fewer than 3 points give no forecast.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -203,9 +204,16 @@ def _ordered(series: Series, until: date) -> list[tuple[date, float]]:
     last = _month_index(until)
     by_month: dict[int, float] = {}
     for day, value in series:
-        if _month_index(day) <= last:
-            by_month[_month_index(day)] = float(value)
-    return [(month_end(f"{i // 12}-{i % 12 + 1:02d}"), v) for i, v in sorted(by_month.items())]
+        index = day.year * 12 + day.month - 1
+        if index <= last:
+            by_month[index] = float(value)
+    return [(_end_of(i), v) for i, v in sorted(by_month.items())]
+
+
+@functools.lru_cache(maxsize=4096)
+def _end_of(index: int) -> date:
+    """The last day of month number `index` (year * 12 + month - 1)."""
+    return month_end(f"{index // 12}-{index % 12 + 1:02d}")
 
 
 def _yearly(points: Sequence[tuple[date, float]]) -> dict[int, tuple[date, float]]:

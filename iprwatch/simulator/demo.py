@@ -12,6 +12,7 @@ import json
 import os
 import time
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,9 @@ from iprwatch.simulator.progress import simulate_with_progress
 from iprwatch.stack.home import REPO_ROOT, StackHome
 from iprwatch.stack.processes import LOOPBACK, StackError
 from iprwatch.stack.stack import SERVICES, Stack
+from shared.numbers import chinese_amount
 from shared.plan import Plan, default_plan_path
+from shared.settings import PlanSettings
 
 console = Console(stderr=True)
 out = Console(width=None if Console().is_terminal else 120)
@@ -129,7 +132,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     console.rule("4. what IPR Watch saw")
     _where_to_look(urls, home)
-    asyncio.run(_city_table(urls["indicators"], plan))
+    _plans_tables(urls["indicators"], plan)
     _alerts_table(plan, alerts, notices, recipients, home.mail)
     out.print(f"demo finished in {time.monotonic() - started:.0f}s", highlight=False)
     return 0
@@ -173,29 +176,68 @@ def _where_to_look(urls: dict[str, str], home: StackHome) -> None:
     out.print(table)
 
 
-async def _city_table(indicators_url: str, plan: Plan) -> None:
-    async with httpx.AsyncClient(timeout=30) as client:
+def _plans_tables(indicators_url: str, plan: Plan) -> None:
+    """The simulated plan's final evaluation once it ended, and the plan period after it."""
+    plans = PlanSettings().load()
+    today = datetime.now(plan.zone).date()
+    if plan.state(today) == "ended":
+        asyncio.run(_final_evaluation(indicators_url, plan))
+    for later in plans:
+        if later.derive_baselines_from == plan.id and later.state(today) == "in_progress":
+            asyncio.run(_progress_since_baseline(indicators_url, later))
+    if plan.state(today) != "ended":
+        asyncio.run(_progress_since_baseline(indicators_url, plan))
+
+
+async def _plan_items(indicators_url: str, plan_id: str, code: str) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient(timeout=60) as client:
         response = await client.get(
-            f"{indicators_url}/v1/indicators", params={"district": plan.city.code}
+            f"{indicators_url}/v1/indicators", params={"plan": plan_id, "district": code}
         )
-    items = response.json()["items"] if response.status_code == 200 else []
-    table = Table(title=f"{plan.city.name_zh} {plan.city.name_en}: the city against the plan")
-    columns = ("指标", "indicator", "baseline 2020", "now", "required now", "target 2025",
-               "progress")  # fmt: skip
-    for column in columns:
-        table.add_column(column, justify="left" if column in columns[:2] else "right")
+    found: list[dict[str, Any]] = response.json()["items"] if response.status_code == 200 else []
+    return found
+
+
+_OUTCOME_ZH = {"achieved": "达成 achieved", "missed": "未达成 missed",
+               "no_target": "无目标", "no_data": "无数据"}  # fmt: skip
+
+
+async def _final_evaluation(indicators_url: str, plan: Plan) -> None:
+    """The ended plan's outcome per area indicator with a target (终期评估)."""
+    items = await _plan_items(indicators_url, plan.id, plan.city.code)
+    table = Table(title=f"{plan.name_zh}: 终期评估 final evaluation ({plan.city.name_zh})")
+    for column in ("指标", "indicator", "period", "value", "target", "outcome", "shortfall"):
+        table.add_column(column, justify="left" if column in ("指标", "indicator") else "right")
     for item in items:
-        progress = item.get("progress")
+        result = item.get("outcome") or {}
+        if item.get("target") is None:
+            continue
         table.add_row(
-            item["name_zh"],
-            item["indicator"],
-            _number(item.get("baseline")),
-            _number(item.get("value")),
-            _number(item.get("required")),
-            _number(item.get("target")),
-            "-" if progress is None else f"{progress:.0%}",
-        )
-    out.print(table)
+            item["name_zh"], item["indicator"], str(result.get("period") or "-"),
+            _number(result.get("value")), _number(item.get("target")),
+            _OUTCOME_ZH.get(str(result.get("outcome")), "-"), _number(result.get("shortfall")),
+        )  # fmt: skip
+    out.print(table if items else f"no values for {plan.id} (is indicators answering?)")
+
+
+async def _progress_since_baseline(indicators_url: str, plan: Plan) -> None:
+    """The plan in progress: each area indicator since the plan's baseline date."""
+    items = await _plan_items(indicators_url, plan.id, plan.city.code)
+    title = (f"{plan.name_zh}: progress since the baseline {plan.baseline_date} "
+             f"({plan.city.name_zh})")  # fmt: skip
+    table = Table(title=title)
+    for column in ("指标", "indicator", "baseline", "now", "change", "target", "status"):
+        table.add_column(column, justify="left" if column in ("指标", "indicator") else "right")
+    for item in items:
+        value, baseline = item.get("value"), item.get("baseline")
+        change = None if value is None or baseline is None else value - baseline
+        kind = item.get("baseline_kind")
+        shown = _number(baseline) + (" (推算 derived)" if kind == "derived" else "")
+        status = str(item.get("status", "-")) + (" (reported so far)" if item.get("provisional")
+                                                 else "")  # fmt: skip
+        table.add_row(item["name_zh"], item["indicator"], shown, _number(value),
+                      _number(change), _number(item.get("target")), status)  # fmt: skip
+    out.print(table if items else f"no values for {plan.id} (is indicators answering?)")
 
 
 async def _get_list(url: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
@@ -239,6 +281,7 @@ def _alerts_table(
     table = Table(title="Alerts (firing, or pending until the condition has held 30 s)")
     for column in ("district", "indicator", "state", "status", "value", "required now", "target"):
         table.add_column(column)
+    alerts = [a for a in alerts if a.get("plan", plan.id) == plan.id]
     for alert in sorted(alerts, key=lambda a: (a["district"], a["indicator"])):
         code = alert["district"]
         place = plan.city if code == plan.city.code else plan.district(code)
@@ -283,12 +326,4 @@ def _expected_recipients(plan: Plan, lagging: frozenset[str]) -> set[str]:
 
 def _number(value: float | None) -> str:
     """As officials read numbers: 亿 (1e8) and 万 (1e4) for large ones."""
-    if value is None:
-        return "-"
-    if abs(value) >= 1e8:
-        return f"{value / 1e8:,.2f}亿"
-    if abs(value) >= 1e5:
-        return f"{value / 1e4:,.1f}万"
-    if value == int(value):
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
+    return "-" if value is None else chinese_amount(value)

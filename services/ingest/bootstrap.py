@@ -16,7 +16,7 @@ from services.ingest.handlers import EventIntake
 from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import IngestSettings
 from shared.kafka import ensure_topics
-from shared.plan import Plan, load_plan
+from shared.plans import PlanSet
 
 READY_TIMEOUT_SECONDS = 2.0
 STARTUP_TIMEOUT_SECONDS = 60.0
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Ingest:
     settings: IngestSettings
-    plan: Plan
+    plans: PlanSet
     producer: AIOKafkaProducer
     intake: EventIntake
     metrics: IngestMetrics
@@ -42,13 +42,13 @@ class Ingest:
 
 @asynccontextmanager
 async def running(settings: IngestSettings, metrics: IngestMetrics) -> AsyncIterator[Ingest]:
-    plan = load_plan(settings.plan.plan_file)
+    plans = settings.plan.load()
     producer = await _connected_producer(settings)
     try:
         publisher = KafkaPublisher(
             producer, settings.kafka.events_topic, settings.publish_timeout_seconds
         )
-        yield Ingest(settings, plan, producer, EventIntake(plan, publisher, metrics), metrics)
+        yield Ingest(settings, plans, producer, EventIntake(plans, publisher, metrics), metrics)
     finally:
         await producer.stop()
 

@@ -18,7 +18,7 @@ from services.ingest.domain.validation import (
 )
 from services.ingest.metrics import IngestMetrics
 from shared.events import CloudEvent
-from shared.plan import Plan
+from shared.plans import PlanSet
 
 
 class Publisher(Protocol):
@@ -26,8 +26,10 @@ class Publisher(Protocol):
 
 
 class EventIntake:
-    def __init__(self, plan: Plan, publisher: Publisher, metrics: IngestMetrics) -> None:
-        self.plan = plan
+    def __init__(self, plans: PlanSet, publisher: Publisher, metrics: IngestMetrics) -> None:
+        self.plans = plans
+        self.codes = plans.event_codes()
+        self.reported = plans.reported_indicators()
         self.publisher = publisher
         self.metrics = metrics
 
@@ -38,7 +40,7 @@ class EventIntake:
         """
         try:
             check_scope(raw_events, grant)
-            events = validate_events(raw_events, self.plan.district_codes, datetime.now(UTC))
+            events = validate_events(raw_events, self.codes, datetime.now(UTC), self.reported)
         except (OutOfScope, InvalidEvents) as exc:
             self._count_rejected(raw_events, {p.index: p.reason for p in exc.problems})
             raise

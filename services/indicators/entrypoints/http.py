@@ -32,10 +32,12 @@ from services.indicators.settings import IndicatorsSettings
 from shared import unavailable
 from shared.kafka import consumer_reaches_broker
 from shared.ops import ops_router
+from shared.outcomes import outcome
 from shared.plan import Plan
 from shared.plans import PlanSet
 from shared.postgres import is_reachable
 from shared.read_access import COOKIE, ReadAccess, ReadAccessSettings
+from shared.status import assess
 from shared.trajectory import required_value
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -167,6 +169,7 @@ def indicator_items(
         name_zh, name_en = _names(ledger, code)
         spec = ledger.plan.indicator(key)
         progress = ledger.progress(code, key, as_of)
+        judged = judge(ledger, code, key, on)
         items.append({
             "plan": ledger.plan.id, "district": code,
             "district_name_zh": name_zh, "district_name_en": name_en,
@@ -175,9 +178,28 @@ def indicator_items(
             "baseline": progress.baseline, "baseline_kind": progress.baseline_kind,
             "target": progress.target,
             "required": None if ended else required_value(ledger.plan, code, key, on),
-            "progress": progress.progress,
+            "progress": progress.progress, **judged,
         })  # fmt: skip
     return len(pairs), items
+
+
+def judge(ledger: Ledger, code: str, key: str, on: date) -> dict[str, Any]:
+    """The one status definition (`shared.status`) and, for an ended plan, the outcome."""
+    series = ledger.series(code, key, end=on)
+    found = assess(ledger.plan, code, key, series, on)
+    fit = found.forecast
+    answer: dict[str, Any] = {
+        "status": found.status,
+        "provisional": found.provisional,
+        "forecast": None if fit is None else {"value": fit.value, "low": fit.low, "high": fit.high},
+    }
+    if ledger.plan.state(on) == "ended":
+        result = outcome(ledger.plan, code, key, ledger.series(code, key))
+        answer["outcome"] = {
+            "outcome": result.outcome, "value": result.value, "target": result.target,
+            "shortfall": result.shortfall, "period": result.period,
+        }  # fmt: skip
+    return answer
 
 
 T = TypeVar("T")

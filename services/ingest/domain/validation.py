@@ -100,10 +100,15 @@ def _problem_of(index: int, event_id: str | None, error: ErrorDetails) -> EventP
 
 
 def validate_events(
-    raw_events: Sequence[Any], district_codes: Collection[str], now: datetime
+    raw_events: Sequence[Any],
+    district_codes: Collection[str],
+    now: datetime,
+    reported_indicators: Collection[str] | None = None,
 ) -> list[CloudEvent]:
     """Validate every raw event; raise `InvalidEvents` listing each problem of each bad one."""
-    context = {"district_codes": district_codes, "latest_time": now + CLOCK_SKEW}
+    context: dict[str, Any] = {"district_codes": district_codes, "latest_time": now + CLOCK_SKEW}
+    if reported_indicators is not None:
+        context["reported_indicators"] = reported_indicators
     events: list[CloudEvent] = []
     problems: list[EventProblem] = []
     for index, raw in enumerate(raw_events):

@@ -36,7 +36,6 @@ from services.ingest.entrypoints.openapi import (
 from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import IngestSettings
 from shared.ops import ops_router
-from shared.plan import load_plan
 
 log = logging.getLogger(__name__)
 ADD_TOKEN_HINT = "iprwatch tokens add NAME --source SOURCE --type TYPE"  # noqa: S105
@@ -145,8 +144,8 @@ def create_app(
                            "description": "a registry system's token (`iprwatch tokens add`)"}
             }  # fmt: skip
             running: Ingest | None = getattr(app.state, "ingest", None)
-            plan = running.plan if running is not None else load_plan(settings.plan.plan_file)
-            app.openapi_schema = ready_answers(with_plan_districts(schema, plan.district_codes))
+            plans = running.plans if running is not None else settings.plan.load()
+            app.openapi_schema = ready_answers(with_plan_districts(schema, plans.event_codes()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

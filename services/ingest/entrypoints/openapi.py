@@ -132,7 +132,7 @@ def operation() -> tuple[dict[str, Any], dict[str, Any]]:
         },
     }
     problem = {"index": 0, "id": "cnipa-2023-0512-000123", "field": "data.district",
-               "problem": "unknown district code '500199': not a division of the plan"}  # fmt: skip
+               "problem": "unknown district code '500199': not a division of any plan"}  # fmt: skip
     challenge = {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}}
     retry = {"Retry-After": {"schema": {"type": "integer"}, "required": True}}
     responses = {

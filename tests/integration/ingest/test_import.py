@@ -78,7 +78,7 @@ async def test_a_csv_export_is_imported_with_bad_rows_set_aside_and_reruns_are_s
     entries = [json.loads(line) for line in rejected.read_text().splitlines()]
     by_line = {e["line"]: e["problems"] for e in entries}
     assert by_line[9] == [
-        "data.district: unknown district code '500199': not a division of the plan"
+        "data.district: unknown district code '500199': not a division of any plan"
     ]
     assert by_line[1236] == ["source: token 'cnipa' may not send source '/registries/samr/marks'"]
     assert by_line[2502] == ["the row has more cells than the header has columns"]

@@ -18,7 +18,7 @@ from services.ingest.handlers import EventIntake
 from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import IngestSettings
 from shared.events import CloudEvent
-from shared.plan import default_plan_path, load_plan
+from shared.plans import load_plans
 
 
 class FakePublisher:
@@ -61,8 +61,8 @@ def settings(tmp_path: Path) -> IngestSettings:
 def app(settings: IngestSettings, metrics: IngestMetrics, publisher: FakePublisher) -> FastAPI:
     @asynccontextmanager
     async def start(s: IngestSettings, m: IngestMetrics) -> AsyncIterator[Ingest]:
-        plan = load_plan(default_plan_path())
-        yield Ingest(s, plan, FakeProducer(publisher), EventIntake(plan, publisher, m), m)
+        plans = load_plans()
+        yield Ingest(s, plans, FakeProducer(publisher), EventIntake(plans, publisher, m), m)
 
     return create_app(settings, metrics, start)
 

@@ -94,7 +94,7 @@ async def test_one_bad_event_refuses_the_whole_batch_with_every_problem(
                 "index": 1,
                 "id": "e-1",
                 "field": "data.district",
-                "problem": "unknown district code '500199': not a division of the plan",
+                "problem": "unknown district code '500199': not a division of any plan",
             },
             {
                 "index": 3,

@@ -93,12 +93,12 @@ def test_revenue_reports_need_no_subject() -> None:
         (
             example(data={"district": "500199"}),
             "data.district",
-            "unknown district code '500199': not a division of the plan",
+            "unknown district code '500199': not a division of any plan",
         ),
         (
             example(data={"district": "110101"}),  # Beijing's 东城区: real, not in the plan
             "data.district",
-            "unknown district code '110101': not a division of the plan",
+            "unknown district code '110101': not a division of any plan",
         ),
         (
             example(data={"district": "5001١١"}),  # Arabic-Indic digits are no GB/T 2260 code
@@ -164,7 +164,7 @@ def test_a_batch_lists_every_problem_of_every_bad_event_and_accepts_none() -> No
     ]
     assert problems_of(events) == [
         (1, None, "event", "must be a JSON object"),
-        (2, "b", "data.district", "unknown district code '500199': not a division of the plan"),
+        (2, "b", "data.district", "unknown district code '500199': not a division of any plan"),
         (4, "d", "specversion", "specversion must be \"1.0\" (CloudEvents 1.0), got '2.0'"),
         (4, "d", "subject", "required: the right's number"),
     ]
