@@ -155,7 +155,7 @@ async def test_a_database_restart_answers_503_then_recovers_without_loss_or_dupl
         await asyncio.sleep(2)  # evaluations and dispatch rounds go on: nothing more leaves
         for official in officials:
             mails = mails_to(sink.folder, official)
-            assert sorted(str(m["X-IPRWatch-Alerts"]) for m in mails) == [
+            assert sorted(str(m["X-IPRWatch-Alerts"]).strip() for m in mails) == [
                 f"{PLAN}/500111/{GI}/1/firing/0", f"{PLAN}/500111/{MADRID}/1/firing/0",
             ]  # fmt: skip
         firing = (await client.get("/v1/alerts", params={"state": "firing"})).json()

@@ -103,7 +103,7 @@ async def test_every_value_equals_the_ground_truth_and_lagging_dazu_gets_mail(
                 response = await client.get(
                     f"{stack.indicators}/v1/series",
                     params={"district": code, "indicator": indicator.key,
-                            "from": "2021-10", "to": "2022-01"},
+                            "from": "2021-10", "to": "2022-01", "plan": plan.id},
                 )  # fmt: skip
                 got = {p["month"]: p["value"] for p in response.json()["points"]}
                 assert got == outcome.truth["series"][code][indicator.key], (code, indicator.key)
