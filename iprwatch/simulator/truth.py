@@ -1,7 +1,7 @@
 """The ground truth: what the indicators must show after the events sent, by a reference fold.
 
 Independent of the indicators service: it reads the events as sent (duplicates, re-sends,
-out-of-order and late ones included) and applies ARCHITECTURE.md's semantics directly:
+out-of-order and late ones included) and applies the semantics of docs/architecture.md directly:
 an act counts once ((source, id), then (type, subject), or (type, district, year) for revenue
 reports, where the report with the latest time replaces the others); a right's acts apply in
 the order of their time, whatever the order of arrival; each act lands in its month

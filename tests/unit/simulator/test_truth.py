@@ -1,4 +1,4 @@
-"""The reference fold: each rule of ARCHITECTURE.md's semantics, on hand-made events."""
+"""The reference fold: each rule of the semantics of docs/architecture.md, on hand-made events."""
 
 from __future__ import annotations
 
