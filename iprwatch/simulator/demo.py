@@ -233,8 +233,12 @@ async def _progress_since_baseline(indicators_url: str, plan: Plan) -> None:
         change = None if value is None or baseline is None else value - baseline
         kind = item.get("baseline_kind")
         shown = _number(baseline) + (" (推算 derived)" if kind == "derived" else "")
-        status = str(item.get("status", "-")) + (" (reported so far)" if item.get("provisional")
-                                                 else "")  # fmt: skip
+        status = str(item.get("status", "-"))
+        so_far = item.get("reported_so_far")
+        if so_far:
+            status += f" ({so_far['period']} 已报送 {so_far['divisions']}/{so_far['of']} 个区县)"
+        elif item.get("provisional"):
+            status += " (provisional)"
         table.add_row(item["name_zh"], item["indicator"], shown, _number(value),
                       _number(change), _number(item.get("target")), status)  # fmt: skip
     out.print(table if items else f"no values for {plan.id} (is indicators answering?)")

@@ -239,6 +239,13 @@ class Ledger:
             None if opening is None else opening.kind,
         )
 
+    def reported_so_far(self, indicator: str, month: date) -> tuple[int, int]:
+        """(divisions with a figure in `month`, divisions of the plan): for the area's annual
+        value of a year that has not ended, "reported so far (n of N)"."""
+        codes = self._codes[1:]
+        found = sum(1 for code in codes if self._deltas.get((code, indicator), {}).get(month))
+        return found, len(codes)
+
     def current(self) -> dict[tuple[str, str], Progress]:
         """Every known (division, indicator) now; unknown values are left out."""
         found: dict[tuple[str, str], Progress] = {}

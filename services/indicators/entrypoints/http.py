@@ -193,6 +193,15 @@ def judge(ledger: Ledger, code: str, key: str, on: date) -> dict[str, Any]:
         "provisional": found.provisional,
         "forecast": None if fit is None else {"value": fit.value, "low": fit.low, "high": fit.high},
     }
+    provisional_on = found.provisional_on
+    annual = ledger.plan.indicator(key).kind == "annual"
+    if provisional_on is not None and annual and code == ledger.area:
+        month = date(provisional_on.year, 12, 1)
+        reported, divisions = ledger.reported_so_far(key, month)
+        answer["reported_so_far"] = {
+            "period": str(month.year), "divisions": reported, "of": divisions,
+            "value": found.provisional_value,
+        }  # fmt: skip
     if ledger.plan.state(on) == "ended":
         result = outcome(ledger.plan, code, key, ledger.series(code, key))
         answer["outcome"] = {

@@ -184,3 +184,14 @@ def test_a_change_before_a_derived_plan_starts_moves_all_of_its_months(plans: Pl
     fourteenth = plans.get("chongqing-14th-fyp")
     assert changed_keys([fourteenth], [("500103", VALID, date(2026, 5, 1))]) == set()
     assert changed_keys([fourteenth], [("500103", VALID, date(2020, 5, 1))]) == set()
+
+
+def test_a_year_not_ended_is_reported_so_far_n_of_n(plans: PlanSet) -> None:
+    rows = [
+        ("500112", REVENUE, date(2026, 12, 1), Decimal(60)),
+        ("500103", REVENUE, date(2026, 12, 1), Decimal(40)),
+        ("500103", REVENUE, date(2025, 12, 1), Decimal(900)),
+    ]
+    fifteenth = Ledgers(plans, rows)["chongqing-15th-fyp"]
+    assert fifteenth.reported_so_far(REVENUE, date(2026, 12, 1)) == (2, 38)
+    assert fifteenth.value("500000", REVENUE) == 100.0
