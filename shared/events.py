@@ -404,7 +404,6 @@ EXAMPLES: Mapping[str, Mapping[str, Any]] = {
 
 
 HeaderList = list[tuple[str, bytes]]
-_KAFKA_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time")
 _SPECVERSION_HEADER = ("ce_specversion", SPEC_VERSION.encode())
 _CONTENT_TYPE_HEADER = ("content-type", b"application/json")
 

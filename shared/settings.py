@@ -86,12 +86,3 @@ class PlanSettings(BaseSettings):
     def load(self) -> PlanSet:
         """Every plan, checked together; raises `PlanError` naming file, key and problem."""
         return load_plans(self.files())
-
-
-class HttpSettings(BaseSettings):
-    """Where a service listens; each service gives its own prefix and default port."""
-
-    model_config = SettingsConfigDict(extra="ignore")
-
-    host: str = "127.0.0.1"
-    port: int = 8080

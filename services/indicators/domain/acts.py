@@ -200,11 +200,6 @@ def _optional_text(data: dict[str, Any], name: str, limit: int) -> bool:
     return value is None or (type(value) is str and len(value) <= limit)
 
 
-def _optional_bool(data: dict[str, Any], name: str) -> bool:
-    value = data.get(name, False)
-    return type(value) is bool
-
-
 def _fast_act(attrs: dict[str, str], data: object) -> Act | None:  # noqa: C901 - flat checks
     if not attrs.keys() <= _KNOWN_HEADERS or attrs.get("ce_specversion") != "1.0":
         return None
