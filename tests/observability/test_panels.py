@@ -5,6 +5,10 @@ through ingest (plus duplicates, refused events and one undecodable record strai
 topic); a Prometheus from Debian's package scrapes them every second with the shipped rules.
 Each panel's query (Grafana variables replaced by concrete values) must answer without error
 and with at least one series. The result of every query is written to .iprwatch/panel-report.json.
+
+The services follow the bundled plans, the 2026-2030 plan with test targets for Dazu and the
+city (so that a plan in progress has paths, forecasts and a firing alert): Dazu is in the ended
+14th plan and in the 2026-2030 plan, and the panels of each plan must show that plan's figures.
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from aiokafka import AIOKafkaProducer
 
 from iprwatch.stack import prometheus
 from iprwatch.stack.home import REPO_ROOT
 from iprwatch.stack.processes import LOOPBACK, free_port, stop
+from shared.plans import BUNDLED_PLANS, PLANS_ENV
 from shared.settings import KafkaSettings
 from tests.observability.dashboards import (
     PanelQuery,
@@ -39,7 +45,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 REPORT = REPO_ROOT / ".iprwatch" / "panel-report.json"
 DISTRICT = "500111"  # Dazu: the one district with published targets
+PLAN, ENDED = "chongqing-15th-fyp", "chongqing-14th-fyp"
 VARIABLES = {
+    "plan": PLAN,
     "district": DISTRICT,
     "indicator": "geographical_indications",
     "__rate_interval": "1m",
@@ -59,7 +67,29 @@ def alerts_fire_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def running(alerts_fire_at_once: None, request: pytest.FixtureRequest) -> RunningServices:
+def plans_with_targets_in_progress(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The bundled plans, the 2026-2030 one with targets (none is published yet): Dazu 50
+    geographical indications and 10亿 of pledge financing, the city an unreachable count of
+    geographical indications."""
+    plan = yaml.safe_load((BUNDLED_PLANS / f"{PLAN}.yaml").read_text())
+    plan["indicators"]["geographical_indications"]["target"] = {"value": 1e6, "source": "test"}
+    for division in plan["districts"]:
+        if division["code"] == DISTRICT:
+            division["targets"] = {
+                "geographical_indications": {"value": 50, "source": "test"},
+                "ip_pledge_financing_cny_cumulative": {"value": 1e9, "source": "test"},
+            }
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    (folder / f"{PLAN}.yaml").write_text(yaml.safe_dump(plan, allow_unicode=True))
+    files = [BUNDLED_PLANS / f"{ENDED}.yaml", BUNDLED_PLANS / "national-14th-fyp.yaml"]
+    monkeypatch.setenv(PLANS_ENV, ",".join(map(str, [*files, folder / f"{PLAN}.yaml"])))
+
+
+@pytest.fixture
+def running(
+    alerts_fire_at_once: None, plans_with_targets_in_progress: None, request: pytest.FixtureRequest
+) -> RunningServices:
     services: RunningServices = request.getfixturevalue("services")
     return services
 
@@ -126,6 +156,10 @@ def wave(first: int) -> list[dict[str, Any]]:
             ),
         ]  # fmt: skip
     events.append(event(first + 900, "patent.invention.granted", "500112", "2020-06-01"))
+    events += [  # after the 14th plan's target date: the 2026-2030 plan's only
+        event(first + 950 + i, "gi.product.registered", DISTRICT, f"2026-0{i + 3}-15")
+        for i in range(3)
+    ]
     return events
 
 
@@ -226,9 +260,12 @@ async def test_every_panel_query_returns_data(
 
     # What Prometheus must hold once everything is folded: exact, from the events sent above.
     accepted = 2 * len(first) + 10
+    # Dazu's geographical indications: 40 in the 14th plan (acts up to 2025-12), 6 in the
+    # 2026-2030 plan (Dazu has no published baseline: the change since 2025-12-31).
     exact: dict[str, float] = {
-        value_of("geographical_indications"): 40,
-        value_of("madrid_registrations_cumulative"): 20,
+        value_of("geographical_indications", ENDED): 40,
+        value_of("geographical_indications", PLAN): 6,
+        value_of("madrid_registrations_cumulative", ENDED): 20,
         "sum(ipr_ingest_events_accepted_total)": accepted,
         "sum(ipr_ingest_events_rejected_total)": 4,
         "sum(ipr_fold_events_total)": accepted,
@@ -249,6 +286,7 @@ async def test_every_panel_query_returns_data(
             break
         await asyncio.sleep(1)
 
+    per_plan = await figures_per_plan(client, base, boards)
     variables = await check_variables(client, base, boards)
     unknown = await unexposed_metrics(client, base, panel_queries)
     rules = await unhealthy_rules(client, base)
@@ -272,6 +310,16 @@ async def test_every_panel_query_returns_data(
     problems += [f"rule {name}: {error}" for name, error in rules.items()]
     problems += [f"{expr} = {got[expr]}, expected {value}" for expr, value in exact.items()
                  if got[expr] != value]  # fmt: skip
+    # The same panel shows each plan's own figures for Dazu: the value, and the status by the
+    # one definition: in the ended plan the outcome (2 on track: 40 reached the target of 7;
+    # 4 behind: 2.8亿 of pledge financing missed 5亿); in the 2026-2030 plan (changes since
+    # 2025-12-31) both below their path, fired critical by the alerts service (4 behind).
+    assert per_plan == {
+        (ENDED, "geographical_indications"): (40.0, 2.0),
+        (PLAN, "geographical_indications"): (6.0, 4.0),
+        (ENDED, "ip_pledge_financing_cny_cumulative"): (280_000_000.0, 4.0),
+        (PLAN, "ip_pledge_financing_cny_cumulative"): (0.0, 4.0),
+    }, per_plan
     assert not problems, f"see {REPORT}\n" + "\n".join(problems)
     assert all(
         r["sample"] is None
@@ -281,8 +329,27 @@ async def test_every_panel_query_returns_data(
     )
 
 
-def value_of(indicator: str) -> str:
-    return f'ipr_indicator_value{{district="{DISTRICT}", indicator="{indicator}"}}'
+async def figures_per_plan(
+    client: httpx.AsyncClient, base: str, boards: dict[str, dict[str, Any]]
+) -> dict[tuple[str, str], tuple[float | None, float | None]]:
+    """(plan, indicator) -> (value, status code) of Dazu, from the district dashboard's own
+    table queries (A: value, F: status) run with `$plan` = each plan."""
+    table = {q.ref: q.expr for q in queries(boards["district-detail.json"])
+             if q.panel.startswith("指标一览")}  # fmt: skip
+    found: dict[tuple[str, str], tuple[float | None, float | None]] = {}
+    for plan in (ENDED, PLAN):
+        columns = []
+        for ref in ("A", "F"):
+            series = await query(client, base, substitute(table[ref], {**VARIABLES, "plan": plan}))
+            assert {s["metric"]["plan"] for s in series} == {plan}
+            columns.append({s["metric"]["indicator"]: float(s["value"][1]) for s in series})
+        for indicator in ("geographical_indications", "ip_pledge_financing_cny_cumulative"):
+            found[(plan, indicator)] = (columns[0].get(indicator), columns[1].get(indicator))
+    return found
+
+
+def value_of(indicator: str, plan: str) -> str:
+    return f'ipr_indicator_value{{plan="{plan}", district="{DISTRICT}", indicator="{indicator}"}}'
 
 
 async def wait_for_exact(

@@ -52,7 +52,7 @@ def test_stack_prometheus_scrapes_the_service_ports_and_stops_with_the_stack(
         assert sorted(t["labels"]["job"] for t in active) == ["alerts", "indicators", "ingest"]
         assert {t["health"] for t in active} == {"down"}  # nothing listens on those ports
         groups = httpx.get(f"{base}/api/v1/rules").json()["data"]["groups"]
-        assert sum(len(g["rules"]) for g in groups) == 18
+        assert sum(len(g["rules"]) for g in groups) == 19
 
         prometheus.up(home, state, ports, said.append, set(), well_known_ports=False)
         assert said[-1] == f"prometheus   already running on port {part.port} (pid {part.pid})"
