@@ -2,6 +2,7 @@
 
 iprwatch ingest | indicators | alerts      run one service in the foreground
 iprwatch stack up | down | status          the whole system on loopback
+iprwatch report [--plan P] [--month M]      the monthly bulletin (PDF and HTML)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ COMMAND_MODULES = (
     "services.indicators.entrypoints.cli",
     "services.alerts.entrypoints.cli",
     "iprwatch.simulator.cli",
+    "iprwatch.report.cli",
 )
 
 
