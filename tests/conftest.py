@@ -66,7 +66,7 @@ def cjk_font() -> str:
     from iprwatch.stack import system
     from shared.charts import cjk_font_file
 
-    system.ensure([system.CJK_FONT], say=_say)
+    system.ensure([system.CJK_FONT, system.PANGO, system.POPPLER], say=_say)
     return cjk_font_file()
 
 

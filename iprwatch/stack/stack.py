@@ -215,7 +215,8 @@ class Stack:
         """Start (or keep) PostgreSQL, Kafka (`brokers` nodes; by default as many as the stack
         had, one for a new stack) and the mail sink; return how to reach them."""
         system.ensure(
-            [system.JAVA, system.MAVEN, system.POSTGRES, system.CJK_FONT], say=self.say
+            [system.JAVA, system.MAVEN, system.POSTGRES, system.CJK_FONT, system.PANGO],
+            say=self.say,
         )  # the font: the alerts service draws charts
         self.home.prepare()
         with self._locked():

@@ -1,5 +1,5 @@
-"""The system packages the stack needs (a JDK, Maven, PostgreSQL, the CJK font of the charts),
-installed with apt if missing."""
+"""The system packages the stack needs (a JDK, Maven, PostgreSQL, the CJK font of the charts,
+the text layout library of the bulletin's PDF), installed with apt if missing."""
 
 from __future__ import annotations
 
@@ -29,6 +29,11 @@ CHROMIUM = Requirement("chromium", "chromium")  # the progress board's screensho
 CJK_FONT = Requirement(
     "Noto Sans CJK", "fonts-noto-cjk", files="/usr/share/fonts/opentype/noto/NotoSansCJK-*.ttc"
 )
+
+# WeasyPrint (the monthly bulletin's PDF, iprwatch.report) lays out text with Pango.
+PANGO = Requirement("Pango", "libpango-1.0-0 libpangoft2-1.0-0",
+                    files="/usr/lib/*/libpangoft2-1.0.so.0")  # fmt: skip
+POPPLER = Requirement("pdftotext", "poppler-utils")  # the bulletin's tests read its PDF
 
 
 def postgres_bindir() -> Path | None:

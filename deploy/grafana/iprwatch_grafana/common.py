@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -50,8 +49,10 @@ def plans() -> PlanSet:
 
 
 def default_plan() -> str:
-    """The plan the services answer without `plan=`: in progress today, else the last ended."""
-    return plans().default(datetime.now(plans().zone).date()).id
+    """The dashboards' default plan: the bundled plan whose period starts last (the current
+    period once it has begun). Fixed by the files, not by the day the JSON is generated, so
+    regenerating gives the same dashboards; a user picks another in the plan variable."""
+    return max(plans(), key=lambda plan: (plan.baseline_date, plan.id)).id
 
 
 @cache
