@@ -22,11 +22,17 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from services.indicators.bootstrap import Indicators, running
 from services.indicators.domain.values import Ledger
-from services.indicators.entrypoints.board import render_board
+from services.indicators.entrypoints.board import (
+    STATIC_DIR,
+    STATIC_URL,
+    render_board,
+    render_division,
+)
 from services.indicators.metrics import IndicatorsMetrics
 from services.indicators.settings import IndicatorsSettings
 from shared import unavailable
@@ -243,6 +249,8 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         return {"postgres": postgres, "kafka": kafka, **indicators.supervisor.checks()}
 
     app.include_router(ops_router(metrics.registry, ready))
+    # the board's scripts, styles and map outlines: served here, so the board works offline
+    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="board-assets")
 
     def ledger_of(request: Request, plan: str | None) -> Ledger:
         """The plan asked for, else the plan in progress today, else the one that ended last."""
@@ -384,6 +392,9 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         token: str | None = Query(
             default=None, max_length=512, description="a read token, kept in a cookie"
         ),
+        sort: str | None = Query(
+            default=None, description="rank the divisions by this indicator", **indicator_query
+        ),
     ) -> Response:
         if access.enabled:
             if token is not None and access.accepts(token):
@@ -398,8 +409,26 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         today = _today(ledger)
         page = await cache.get(
             request.app.state.indicators.ledgers,
-            ("board", ledger.plan.id, today),
-            lambda: render_board(ledger, plans, today),
+            ("board", ledger.plan.id, today, sort),
+            lambda: render_board(ledger, plans, today, sort),
+        )
+        return HTMLResponse(page)
+
+    @app.get(
+        "/division/{code}", response_class=HTMLResponse, dependencies=guarded,
+        responses=PLAN_ERRORS,
+    )  # fmt: skip
+    async def division_page(
+        request: Request, code: str, plan: str | None = Query(default=None, **plan_query)
+    ) -> HTMLResponse:
+        """A division's page of the board: every indicator's latest value and chart."""
+        ledger = ledger_of(request, plan)
+        _codes(ledger, code)  # 404 for a code the plan does not know
+        today = _today(ledger)
+        page = await cache.get(
+            request.app.state.indicators.ledgers,
+            ("division", ledger.plan.id, code, today),
+            lambda: render_division(ledger, plans, code, today),
         )
         return HTMLResponse(page)
 
