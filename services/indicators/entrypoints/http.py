@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
@@ -419,7 +419,9 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         responses=PLAN_ERRORS,
     )  # fmt: skip
     async def division_page(
-        request: Request, code: str, plan: str | None = Query(default=None, **plan_query)
+        request: Request,
+        code: str = Path(max_length=16, description="a division code of the plan"),
+        plan: str | None = Query(default=None, **plan_query),
     ) -> HTMLResponse:
         """A division's page of the board: every indicator's latest value and chart."""
         ledger = ledger_of(request, plan)
