@@ -68,6 +68,12 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 READ_ERRORS = _problems(401, 422, 503)
 PLAN_ERRORS = _problems(401, 404, 422, 503)
 LOOKUP_ERRORS = _problems(401, 404, 422, 503)
+# an HTML page's errors are JSON all the same
+PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": answer["description"],
+           "content": {"application/json": {"schema": Problem.model_json_schema()}}}
+    for code, answer in LOOKUP_ERRORS.items()
+}  # fmt: skip
 
 
 class Bounds:
@@ -381,7 +387,7 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
             },
             303: {"description": "`?token=` accepted: the cookie is set, the page reloads"},
             404: {
-                "description": "Unknown plan.",
+                "description": "Unknown plan, or an indicator (`sort`) the plan does not declare.",
                 "content": {"application/json": {"schema": Problem.model_json_schema()}},
             },
         },
@@ -406,6 +412,8 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
                 return response
             access.guard()(request)
         ledger = ledger_of(request, plan)
+        if sort is not None:
+            _indicators(ledger, sort)  # 404 for an indicator the plan does not declare
         today = _today(ledger)
         page = await cache.get(
             request.app.state.indicators.ledgers,
@@ -416,7 +424,7 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
 
     @app.get(
         "/division/{code}", response_class=HTMLResponse, dependencies=guarded,
-        responses=PLAN_ERRORS,
+        responses=PAGE_ERRORS,
     )  # fmt: skip
     async def division_page(
         request: Request,
