@@ -20,13 +20,19 @@ from datetime import date, datetime
 from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from services.indicators.bootstrap import Indicators, running
 from services.indicators.domain.values import Ledger
-from services.indicators.entrypoints.board import render_board
+from services.indicators.entrypoints.board import (
+    STATIC_DIR,
+    STATIC_URL,
+    render_board,
+    render_division,
+)
 from services.indicators.metrics import IndicatorsMetrics
 from services.indicators.settings import IndicatorsSettings
 from shared import unavailable
@@ -64,6 +70,12 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 READ_ERRORS = _problems(401, 422, 503)
 PLAN_ERRORS = _problems(401, 404, 422, 503)
 LOOKUP_ERRORS = _problems(401, 404, 422, 503)
+# an HTML page's errors are JSON all the same
+PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": answer["description"],
+           "content": {"application/json": {"schema": Problem.model_json_schema()}}}
+    for code, answer in LOOKUP_ERRORS.items()
+}  # fmt: skip
 
 
 class Bounds:
@@ -274,6 +286,8 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         return {"postgres": postgres, "kafka": kafka, **indicators.supervisor.checks()}
 
     app.include_router(ops_router(metrics.registry, ready))
+    # the board's scripts, styles and map outlines: served here, so the board works offline
+    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="board-assets")
 
     def ledger_of(request: Request, plan: str | None) -> Ledger:
         """The plan asked for, else the plan in progress today, else the one that ended last."""
@@ -404,7 +418,7 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
             },
             303: {"description": "`?token=` accepted: the cookie is set, the page reloads"},
             404: {
-                "description": "Unknown plan.",
+                "description": "Unknown plan, or an indicator (`sort`) the plan does not declare.",
                 "content": {"application/json": {"schema": Problem.model_json_schema()}},
             },
         },
@@ -414,6 +428,9 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         plan: str | None = Query(default=None, **plan_query),
         token: str | None = Query(
             default=None, max_length=512, description="a read token, kept in a cookie"
+        ),
+        sort: str | None = Query(
+            default=None, description="rank the divisions by this indicator", **indicator_query
         ),
     ) -> Response:
         if access.enabled:
@@ -426,11 +443,33 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
                 return response
             access.guard()(request)
         ledger = ledger_of(request, plan)
+        if sort is not None:
+            _indicators(ledger, sort)  # 404 for an indicator the plan does not declare
         today = _today(ledger)
         page = await cache.get(
             request.app.state.indicators.ledgers,
-            ("board", ledger.plan.id, today),
-            lambda: render_board(ledger, plans, today),
+            ("board", ledger.plan.id, today, sort),
+            lambda: render_board(ledger, plans, today, sort),
+        )
+        return HTMLResponse(page)
+
+    @app.get(
+        "/division/{code}", response_class=HTMLResponse, dependencies=guarded,
+        responses=PAGE_ERRORS,
+    )  # fmt: skip
+    async def division_page(
+        request: Request,
+        code: str = Path(max_length=16, description="a division code of the plan"),
+        plan: str | None = Query(default=None, **plan_query),
+    ) -> HTMLResponse:
+        """A division's page of the board: every indicator's latest value and chart."""
+        ledger = ledger_of(request, plan)
+        _codes(ledger, code)  # 404 for a code the plan does not know
+        today = _today(ledger)
+        page = await cache.get(
+            request.app.state.indicators.ledgers,
+            ("division", ledger.plan.id, code, today),
+            lambda: render_division(ledger, plans, code, today),
         )
         return HTMLResponse(page)
 
