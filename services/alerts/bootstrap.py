@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying, retry_if_exception_type
 
+from services.alerts.adapters.leadership import Leadership
 from services.alerts.adapters.recipients_file import load_recipients
 from services.alerts.adapters.smtp import SmtpSender
 from services.alerts.adapters.store import AlertStore
@@ -39,13 +41,16 @@ T = TypeVar("T")
 
 @dataclass
 class Alerts:
+    """The running service. `consumer` exists while this replica leads (`leadership`)."""
+
     settings: AlertsSettings
     plans: PlanSet
-    consumer: AIOKafkaConsumer
     pool: asyncpg.Pool
     store: AlertStore
     alerting: Alerting
     supervisor: Supervisor
+    leadership: Leadership
+    consumer: AIOKafkaConsumer | None = None
 
 
 def policy_of(settings: AlertsSettings) -> Policy:
@@ -109,6 +114,12 @@ async def _open_store(settings: AlertsSettings) -> AlertStore:
     return store
 
 
+async def _session(settings: AlertsSettings) -> asyncpg.Connection:
+    """A connection of its own for the leadership lease (its session holds the lock)."""
+    conn: asyncpg.Connection = await asyncpg.connect(settings.postgres.dsn.get_secret_value())
+    return conn
+
+
 async def _start_consumer(settings: AlertsSettings) -> AIOKafkaConsumer:
     kafka = settings.kafka
     await ensure_topics(kafka, [kafka.indicators_topic])
@@ -136,11 +147,6 @@ async def running(
     recipients = load_recipients(settings.recipients_file)
     store = await when_reachable("PostgreSQL", lambda: _open_store(settings), backoff)
     pool = store.pool
-    try:
-        consumer = await when_reachable("Kafka", lambda: _start_consumer(settings), backoff)
-    except BaseException:
-        await pool.close()
-        raise
     clock = SystemClock(settings.now.astimezone(SHANGHAI).date() if settings.now else None)
     policy = policy_of(settings)
     alerting = Alerting(store, plans, recipients, policy, clock, metrics)
@@ -154,16 +160,44 @@ async def running(
         WebhookSender(settings.webhook_timeout_seconds),
         settings.smtp.sender,
     )
+    leadership = Leadership(
+        lambda: _session(settings),
+        settings.db_schema,
+        poll_seconds=settings.leader_poll_seconds,
+        check_seconds=settings.leader_check_seconds,
+    )
+    leadership.on_change = lambda leading: metrics.leader.set(1 if leading else 0)
     supervisor = Supervisor(metrics.registry, backoff)
+    service = Alerts(settings, plans, pool, store, alerting, supervisor, leadership)
     stopping = asyncio.Event()
     every, pace = settings.evaluation_interval_seconds, settings.dispatch_interval_seconds
-    supervisor.start("consumer", lambda: consume_forever(consumer, alerting, stopping), stopping)
-    supervisor.start("evaluation", lambda: evaluate_forever(alerting, every, stopping), stopping)
-    supervisor.start("dispatch", lambda: dispatch_forever(dispatcher, pace, stopping), stopping)
+
+    async def consume() -> None:
+        """Join the consumer group only while leading: a standby takes no partition."""
+        consumer = await _start_consumer(settings)
+        service.consumer = consumer
+        try:
+            await consume_forever(consumer, alerting, stopping)
+        finally:
+            service.consumer = None
+            alerting.caught_up.clear()  # a new leader reads the topic to its end again
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+
+    def leading(loop: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        return lambda: leadership.while_leading(loop, stopping)
+
+    supervisor.start("leadership", lambda: leadership.hold_forever(stopping), stopping)
+    supervisor.start("consumer", leading(consume), stopping)
+    supervisor.start(
+        "evaluation", leading(lambda: evaluate_forever(alerting, every, stopping)), stopping
+    )
+    supervisor.start(
+        "dispatch", leading(lambda: dispatch_forever(dispatcher, pace, stopping)), stopping
+    )
     try:
-        yield Alerts(settings, plans, consumer, pool, store, alerting, supervisor)
+        yield service
     finally:
         stopping.set()  # the loops finish what they are doing: a mail in flight completes
         await supervisor.stop(timeout=settings.smtp.timeout_seconds * 3 + 5)
-        await consumer.stop()
         await pool.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -68,6 +68,11 @@ class AlertMetrics:
             "ipr_alerts_indicator_changes",
             "Indicator changes consumed, by outcome.",
             ["outcome"],
+            registry=self.registry,
+        )
+        self.leader = Gauge(
+            "ipr_alerts_leader",
+            "1 while this replica holds the lease to evaluate and send, 0 while it stands by.",
             registry=self.registry,
         )
         for channel in ("email", "webhook"):

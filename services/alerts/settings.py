@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, time
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.plan import PLAN_FILE_ENV
-from shared.plans import plan_files
 from shared.settings import KafkaSettings, PlanSettings, PostgresSettings, SmtpSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -54,18 +51,14 @@ class AlertsSettings(BaseSettings):
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     plan: PlanSettings = Field(default_factory=PlanSettings)
-    # The plans followed: plan files or folders, comma-separated (IPRWATCH_PLANS, as every
-    # service reads it); unset: every file in deploy/plans/, or, where only the older
-    # IPRWATCH_PLAN_FILE is set, that one plan.
-    plans: str | None = Field(default=None, validation_alias="IPRWATCH_PLANS")
+    # the lease that lets one replica evaluate and send at a time (adapters/leadership.py)
+    leader_poll_seconds: float = Field(default=2.0, gt=0)  # a standby tries the lease this often
+    leader_check_seconds: float = Field(default=1.0, gt=0)  # the leader checks its session
 
     def plan_files(self) -> list[Path]:
-        """The plan files to load (see `plans`)."""
-        if self.plans and self.plans.strip():
-            return plan_files(self.plans)
-        if "plan_file" in self.plan.model_fields_set or os.environ.get(PLAN_FILE_ENV, "").strip():
-            return [self.plan.plan_file]
-        return plan_files("")
+        """The plan files to load: IPRWATCH_PLANS, else IPRWATCH_PLAN_FILE, else the bundled
+        plans (`shared.settings.PlanSettings`, as every service reads them)."""
+        return self.plan.files()
 
     @field_validator("now", mode="before")
     @classmethod

@@ -74,7 +74,8 @@ def create_app(settings: AlertsSettings, read_access: ReadAccess | None = None) 
         if alerts is None:
             return {"kafka": False, "postgres": False}
         return {
-            "kafka": await consumer_reaches_broker(alerts.consumer),
+            # a standby replica reads no topic: only the leader needs the broker
+            "kafka": alerts.consumer is None or await consumer_reaches_broker(alerts.consumer),
             "postgres": await is_reachable(alerts.pool),
             **alerts.supervisor.checks(),
         }

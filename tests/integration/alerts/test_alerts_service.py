@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -215,3 +216,45 @@ async def test_alerts_firing_together_reach_each_recipient_as_one_digest(
         )
         assert mail["In-Reply-To"] is None
         assert len([p for p in mail.walk() if p.get_content_type() == "image/png"]) == 2
+
+
+async def test_two_replicas_one_leads_and_a_takeover_sends_nothing_twice(
+    settings: AlertsSettings, mail_folder: Path, unique: str, postgres_settings: PostgresSettings
+) -> None:
+    settings = settings.model_copy(update={"leader_poll_seconds": 0.2, "leader_check_seconds": 0.2})
+    dazu = f"d-{unique}@dazu.example"
+    await produce(settings.kafka, [change("500111", GI, 1, BEHIND)])
+    first_metrics, second_metrics = AlertMetrics(), AlertMetrics()
+    async with running(settings, first_metrics) as first:
+
+        async def first_leads() -> bool:
+            return first.leadership.leading.is_set()
+
+        await eventually(first_leads)
+        async with running(settings, second_metrics) as second:
+            [told] = await wait_for_mails(mail_folder, dazu, 1)
+            assert "地理标志拥有量" in str(told["Subject"])
+            assert second.consumer is None and not second.leadership.leading.is_set()
+            assert (first_metrics.leader._value.get(), second_metrics.leader._value.get()) == (1, 0)
+            # The leader's session ends (its network cut, its host drained): the lease passes.
+            conn = await asyncpg.connect(postgres_settings.dsn.get_secret_value())
+            try:
+                await conn.execute("SELECT pg_terminate_backend($1)", first.leadership.pid)
+            finally:
+                await conn.close()
+
+            async def second_leads() -> bool:
+                return second.leadership.leading.is_set() and second.consumer is not None
+
+            await eventually(second_leads)
+            # the new leader holds the same decisions: the alert still fires, its mail is not
+            # sent again, and a new alert is told by the new leader only
+            madrid = "madrid_registrations_cumulative"
+            await produce(settings.kafka, [change("500111", madrid, 1, [("2024-05", 1.0)])])
+            mails = await wait_for_mails(mail_folder, dazu, 2)
+            await asyncio.sleep(1.5)
+            assert len(await wait_for_mails(mail_folder, dazu, 2, 0)) == 2
+            assert "马德里" in str(mails[1]["Subject"])
+            firing = await second.store.alerts("firing", None, None)
+            assert sorted(r["indicator"] for r in firing) == [GI, madrid]
+            assert second_metrics.leader._value.get() == 1

@@ -17,7 +17,7 @@ from services.alerts.metrics import AlertMetrics
 from services.alerts.settings import AlertsSettings
 from shared.indicator_events import IndicatorChanged
 from shared.plans import BUNDLED_PLANS
-from shared.settings import KafkaSettings, PostgresSettings, SmtpSettings
+from shared.settings import KafkaSettings, PlanSettings, PostgresSettings, SmtpSettings
 from tests.integration.alerts.support import (
     change,
     mails_to,
@@ -48,13 +48,14 @@ def settings(
         evaluation_interval_seconds=0.3, dispatch_interval_seconds=0.1,
         kafka=kafka_settings, postgres=postgres_settings,
         smtp=SmtpSettings(host=env["IPRWATCH_SMTP_HOST"], port=int(env["IPRWATCH_SMTP_PORT"])),
-    ).model_copy(update={"plans": str(FOURTEENTH)})  # fmt: skip
+        plan=PlanSettings(plans=str(FOURTEENTH)),
+    )  # fmt: skip
 
 
 def on(settings: AlertsSettings, day: str, plans: str | None = None) -> AlertsSettings:
     update: dict[str, object] = {"now": AlertsSettings(now=day).now}
     if plans:
-        update["plans"] = plans
+        update["plan"] = PlanSettings(plans=plans)
     return settings.model_copy(update=update)
 
 
