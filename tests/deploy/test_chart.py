@@ -170,7 +170,8 @@ def test_production_values_render_a_replicated_system(
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (3, 12)
     assert "replicas" not in one(docs, "Deployment", "indicators")["spec"]  # the HPA owns it
     assert one(docs, "Deployment", "ingest")["spec"]["replicas"] == 3
-    assert one(docs, "Deployment", "alerts")["spec"]["strategy"] == {"type": "Recreate"}
+    assert one(docs, "Deployment", "alerts")["spec"]["strategy"]["type"] == "RollingUpdate"
+    assert one(docs, "Deployment", "alerts")["spec"]["replicas"] == 2  # a leader and a standby
     assert one(docs, "PodDisruptionBudget", "ingest")["spec"]["minAvailable"] == 2
     assert one(docs, "Cluster", "-pg")["spec"]["instances"] == 3
     assert not [d for d in docs if d["kind"] == "Secret"]  # existingSecret
@@ -225,7 +226,7 @@ def test_existing_kafka_and_postgresql_render_without_operators() -> None:
          "indicators.replicas (7) exceeds kafka.partitions (6)"),
         (["--set", "kafka.replicationFactor=3"],
          "kafka.replicationFactor (3) exceeds the brokers of the Strimzi node pool (1)"),
-        (["--set", "alerts.replicas=2"], "alerts.replicas is 2"),
+        (["--set", "alerts.replicas=0"], "alerts.replicas is 0"),
         (["--set", "kafka.strimzi.enabled=false"], "kafka.bootstrapServers is required"),
     ],
 )  # fmt: skip
