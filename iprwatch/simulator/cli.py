@@ -42,6 +42,13 @@ def add_commands(commands: Any) -> None:
     simulate.add_argument(
         "--dry-run", action="store_true", help="write the ground truth only; send nothing"
     )
+    simulate.add_argument(
+        "--statistics",
+        action="store_true",
+        help="also send official statistics (cn.ipr.statistic.reported) of the loaded plans' "
+        "`reported` indicators for the divisions simulated, some corrected later; ingest must "
+        "accept those divisions (the plan that defines the indicators)",
+    )
     simulate.set_defaults(handler=_simulate)
 
     demo = commands.add_parser(
@@ -132,6 +139,7 @@ def scenario_from(args: argparse.Namespace, plan: Plan) -> Scenario:
         until=min(until, date.max),
         rates=replace(Rates(), lag_factor=args.lag_factor),
         mess=mess,
+        statistics=getattr(args, "statistics", False),
     )
 
 

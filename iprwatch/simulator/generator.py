@@ -12,7 +12,7 @@ import calendar
 import heapq
 import random
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from iprwatch.simulator import model
 from iprwatch.simulator.model import Scenario
+from iprwatch.simulator.statistics import Reported, reported_series, reports_of_year
 from shared.events import TYPE_PREFIX
 from shared.plan import Plan
 
@@ -34,6 +35,7 @@ SOURCES = {
     "work": "/registries/cq-copyright/works",
     "pledge": "/registries/cq-finance/pledges",
     "revenue": "/registries/cq-ipo/service-revenue",
+    "statistic": "/registries/cnipa/statistics",
 }
 
 
@@ -68,8 +70,15 @@ class _Context:
         heapq.heappush(self.pending, (day, self.counter, event))
 
 
-def generate(plan: Plan, scenario: Scenario) -> Iterator[Event]:
-    """The events to send, in sending order (shuffled within months, some late or repeated)."""
+def generate(
+    plan: Plan, scenario: Scenario, statistics_from: Sequence[Plan] = ()
+) -> Iterator[Event]:
+    """The events to send, in sending order (shuffled within months, some late or repeated).
+
+    With `statistics_from` (the loaded plans), also the official statistics of their `reported`
+    indicators for the divisions simulated (`statistics.py`), each sent in its month after that
+    month's acts, as published (no duplicates, no delays): nothing else of the stream changes.
+    """
     end_day = month_end(scenario.last_month)
     if scenario.until is not None:
         end_day = min(end_day, scenario.until)
@@ -83,6 +92,9 @@ def generate(plan: Plan, scenario: Scenario) -> Iterator[Event]:
         **_on_target(plan, scenario),
     )
     delayed: dict[int, list[Event]] = defaultdict(list)
+    covered = [plan.city.code, *sorted(plan.district_codes)]
+    statistics = reported_series(statistics_from, covered) if statistics_from else []
+    published: dict[date, list[Event]] = defaultdict(list)
     window = months(scenario.first_month, scenario.last_month)
     mess = scenario.mess
     for index, month in enumerate(window):
@@ -112,6 +124,10 @@ def generate(plan: Plan, scenario: Scenario) -> Iterator[Event]:
         sent += delayed.pop(index, [])
         messy.shuffle(sent)
         yield from sent
+        if statistics and month.month == 4:
+            for day, event in _statistic_reports(ctx, statistics, month.year - 1):
+                published[day.replace(day=1)].append(event)
+        yield from published.pop(month, [])
     for index in sorted(delayed):
         yield from delayed[index]
 
@@ -327,6 +343,26 @@ def _revenue_reports(ctx: _Context, month: date) -> Iterator[Event]:
             event["id"] = f"sim{ctx.scenario.seed}-revenue-{code}-{year}-{verb}"
             if day <= ctx.end_day:
                 yield event
+
+
+def _statistic_reports(
+    ctx: _Context, statistics: list[Reported], year: int
+) -> Iterator[tuple[date, Event]]:
+    """The figures of `year` (after each series' baseline year), published from April of the
+    next year, within the window."""
+    seed = ctx.scenario.seed
+    due = [one for one in statistics if year > one.baseline_year]
+    for report in reports_of_year(due, year, seed):
+        one = report.series
+        day = date(year + 1, report.month, report.day_of_month)
+        if day > ctx.end_day:
+            continue
+        data = {"district": one.division, "indicator": one.indicator, "period": str(year),
+                "value": report.value, "document": f"{year}年知识产权统计数据（模拟）"}  # fmt: skip
+        rng = _rng(ctx, f"statistic:{one.division}:{one.indicator}:{year}:{report.verb}")
+        event = _event(ctx, rng, "statistic", "statistic.reported", None, day, data, report.verb)
+        event["id"] = f"sim{seed}-statistic-{one.division}-{one.indicator}-{year}-{report.verb}"
+        yield day, event
 
 
 def _baseline_acts(ctx: _Context) -> list[Event]:

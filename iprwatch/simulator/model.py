@@ -111,6 +111,7 @@ class Scenario:
     until: date | None = None  # no act dated after this day (today, for a live stack)
     rates: Rates = field(default_factory=Rates)
     mess: Mess = field(default_factory=Mess)
+    statistics: bool = False  # also the loaded plans' official statistics (statistics.py)
 
 
 def district_weights(plan: Plan, rates: Rates, lagging: frozenset[str]) -> dict[str, float]:

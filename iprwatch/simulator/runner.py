@@ -18,6 +18,7 @@ from iprwatch.simulator.generator import generate, months
 from iprwatch.simulator.model import Scenario
 from iprwatch.simulator.truth import GroundTruth, write_truth
 from shared.plan import Plan
+from shared.plans import load_plans
 
 PLAN_START = date(2021, 1, 1)
 
@@ -45,7 +46,7 @@ class Outcome:
 def count_and_truth(plan: Plan, scenario: Scenario, truth_file: Path) -> tuple[int, dict[str, Any]]:
     """Fold the ground truth of the stream and write it; return (events, truth document)."""
     truth = GroundTruth(plan)
-    for event in generate(plan, scenario):
+    for event in generate(plan, scenario, statistics_plans(scenario)):
         truth.add(event)
     window = [
         m for m in months(scenario.first_month, scenario.last_month) if m <= _last_day(scenario)
@@ -72,8 +73,14 @@ async def simulate(
     events, document = count_and_truth(plan, scenario, truth_file)
     if on_count is not None:
         on_count(events)
-    report = await send(generate(plan, scenario), options, on_sent=on_sent)
+    stream = generate(plan, scenario, statistics_plans(scenario))
+    report = await send(stream, options, on_sent=on_sent)
     return Outcome(document, report, events)
+
+
+def statistics_plans(scenario: Scenario) -> tuple[Plan, ...]:
+    """The plans whose `reported` indicators the run reports: the loaded plans, if asked for."""
+    return tuple(load_plans()) if scenario.statistics else ()
 
 
 def _last_day(scenario: Scenario) -> date:

@@ -12,12 +12,16 @@ districts plus the city's baseline; a ratio needs a known population. Pure: no I
 from __future__ import annotations
 
 import json
+import sqlite3
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from shared.events import TYPE_PREFIX
 from shared.plan import Plan
@@ -60,58 +64,98 @@ class _Act:
     data: Mapping[str, Any]
 
 
+class _RightAct(NamedTuple):
+    """What the fold of a right needs of one of its acts."""
+
+    type: str
+    district: str
+    from_district: str | None
+    flag: bool  # a patent's high_value, a trademark's agricultural
+    gi: bool  # a trademark's geographical_indication
+    day: date
+
+
+# The reference fold's memory: the keys it has seen and the acts of each right, kept in a
+# private temporary SQLite file (deleted when it is closed) instead of Python objects, so that
+# memory stays flat whatever the number of events (about 1.6 million at scale 1).
+_SCHEMA = (
+    "PRAGMA journal_mode = OFF",
+    "PRAGMA synchronous = OFF",
+    f"PRAGMA cache_size = -{16 * 1024}",  # KiB: a bounded page cache; the rest on disk
+    "CREATE TABLE ids (source TEXT, id TEXT, PRIMARY KEY (source, id)) WITHOUT ROWID",
+    "CREATE TABLE acts (type TEXT, subject TEXT, PRIMARY KEY (type, subject)) WITHOUT ROWID",
+    "CREATE TABLE right_acts (right TEXT, at INTEGER, seq INTEGER, type TEXT, district TEXT,"
+    " from_district TEXT, flag INTEGER, gi INTEGER, day INTEGER,"
+    " PRIMARY KEY (right, at, seq)) WITHOUT ROWID",
+)
+_NEW_ID = "INSERT OR IGNORE INTO ids VALUES (?, ?)"
+_NEW_ACT = "INSERT OR IGNORE INTO acts VALUES (?, ?)"
+_RIGHT_ACT = "INSERT INTO right_acts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_RIGHTS_IN_ORDER = (
+    "SELECT right, type, district, from_district, flag, gi, day FROM right_acts"
+    " ORDER BY right, at, seq"
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 class GroundTruth:
     """Feed it every event sent (`add`), then read the expected values (`values`, `series`)."""
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.tally = Tally()
-        self._ids: set[tuple[str, str]] = set()
-        self._acts: set[tuple[str, str]] = set()
-        self._rights: dict[str, list[_Act]] = defaultdict(list)
+        self._db: sqlite3.Connection | None = sqlite3.connect("")  # a private temporary file
+        for statement in _SCHEMA:
+            self._db.execute(statement)
         self._reports: dict[tuple[str, int], list[_Act]] = defaultdict(list)
+        self._statistics: dict[tuple[str, str, str], list[_Act]] = defaultdict(list)
         self._deltas: dict[Key, dict[date, float]] = defaultdict(lambda: defaultdict(float))
-        self._folded = False
 
     # -- reading the events ----------------------------------------------------------------
     def add(self, event: Mapping[str, Any]) -> None:
+        if self._db is None:
+            raise RuntimeError("the ground truth was already read: add every event first")
         self.tally.events += 1
-        if (event["source"], event["id"]) in self._ids:
+        if self._db.execute(_NEW_ID, (event["source"], event["id"])).rowcount == 0:
             self.tally.duplicate_ids += 1
             return
-        self._ids.add((event["source"], event["id"]))
-        type_ = str(event["type"]).removeprefix(TYPE_PREFIX)
+        type_ = sys.intern(str(event["type"]).removeprefix(TYPE_PREFIX))
         data: Mapping[str, Any] = event["data"]
-        act_key = (
-            (type_, f"{data['district']}/{data['year']}")
-            if type_ == "service.revenue.reported"
-            else (type_, str(event["subject"]))
-        )
         instant = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
-        act = _Act(
-            str(event["id"]), instant, instant.astimezone(self.plan.zone).date(), type_, data
-        )
-        if self._folded:
-            raise RuntimeError("the ground truth was already read: add every event first")
+        day = instant.astimezone(self.plan.zone).date()
         if type_ == "service.revenue.reported":  # a correction replaces: all are kept
+            act = _Act(str(event["id"]), instant, day, type_, data)
             self._reports[(data["district"], int(data["year"]))].append(act)
             self.tally.unique_acts += 1
             self.tally.by_type[type_] += 1
             return
-        if act_key in self._acts:
+        if type_ == "statistic.reported":  # an official figure: the latest report counts
+            act = _Act(str(event["id"]), instant, day, type_, data)
+            self._statistics[(data["district"], data["indicator"], data["period"])].append(act)
+            self.tally.unique_acts += 1
+            self.tally.by_type[type_] += 1
+            return
+        subject = str(event["subject"])
+        if self._db.execute(_NEW_ACT, (type_, subject)).rowcount == 0:
             self.tally.duplicate_acts += 1
             return
-        self._acts.add(act_key)
         self.tally.unique_acts += 1
         self.tally.by_type[type_] += 1
-        if act.day <= self.plan.baseline_date:
+        if day <= self.plan.baseline_date:
             self.tally.baseline_acts += 1
         if type_.startswith(("patent.", "trademark.registered", "trademark.lapsed")):
-            self._rights[f"{type_.split('.')[0]}:{event['subject']}"].append(act)
+            trademark = type_.startswith("trademark.")
+            flag = data.get("agricultural" if trademark else "high_value", False)
+            at = (instant - _EPOCH) // timedelta(microseconds=1)
+            self._db.execute(_RIGHT_ACT, (
+                f"{type_.split('.')[0]}:{subject}", at, self.tally.events, type_,
+                data["district"], data.get("from_district"), bool(flag),
+                bool(data.get("geographical_indication", False)), day.toordinal(),
+            ))  # fmt: skip
         elif type_ in _COUNTS:
-            self._delta(data["district"], _COUNTS[type_], act.day, 1)
+            self._delta(data["district"], _COUNTS[type_], day, 1)
         elif type_ == "finance.pledge.registered":
-            self._delta(data["district"], "ip_pledge_financing_cny_cumulative", act.day,
+            self._delta(data["district"], "ip_pledge_financing_cny_cumulative", day,
                         float(data["amount_cny"]))  # fmt: skip
 
     def _delta(self, district: str, indicator: str, day: date, amount: float) -> None:
@@ -121,33 +165,38 @@ class GroundTruth:
 
     # -- the fold of the rights, in the order of their acts --------------------------------
     def _fold_rights(self) -> None:
-        if self._folded:
+        if self._db is None:
             return
-        self._folded = True
-        for right, acts in self._rights.items():
-            acts.sort(key=lambda a: a.time)
-            if right.startswith("patent:"):
-                self._fold_patent(acts)
-            else:
-                self._fold_trademark(acts)
-        self._rights.clear()
+        db, self._db = self._db, None
+        try:
+            for right, rows in groupby(db.execute(_RIGHTS_IN_ORDER), key=itemgetter(0)):
+                acts = [
+                    _RightAct(t, d, f, bool(flag), bool(gi), date.fromordinal(day))
+                    for _, t, d, f, flag, gi, day in rows
+                ]
+                if right.startswith("patent:"):
+                    self._fold_patent(acts)
+                else:
+                    self._fold_trademark(acts)
+        finally:
+            db.close()
 
-    def _fold_patent(self, acts: list[_Act]) -> None:
+    def _fold_patent(self, acts: list[_RightAct]) -> None:
         high_value = False
         for act in acts:
-            district, day = act.data["district"], act.day
+            district, day = act.district, act.day
             if act.type == "patent.invention.granted":
-                high_value = bool(act.data.get("high_value", False))
+                high_value = act.flag
                 self._move(district, day, 1, high_value)
             elif act.type == "patent.invention.lapsed":
                 self._move(district, day, -1, high_value)
             elif act.type == "patent.invention.restored":
                 self._move(district, day, 1, high_value)
             elif act.type == "patent.invention.transferred":
-                self._move(act.data["from_district"], day, -1, high_value)
+                self._move(str(act.from_district), day, -1, high_value)
                 self._move(district, day, 1, high_value)
             elif act.type == "patent.invention.reclassified":
-                now = bool(act.data["high_value"])
+                now = act.flag
                 if now != high_value:
                     self._delta(district, HIGH, day, 1 if now else -1)
                 high_value = now
@@ -157,18 +206,17 @@ class GroundTruth:
         if high_value:
             self._delta(district, HIGH, day, sign)
 
-    def _fold_trademark(self, acts: list[_Act]) -> None:
-        flags = {"agricultural": False, "geographical_indication": False}
+    def _fold_trademark(self, acts: list[_RightAct]) -> None:
+        agricultural = geographical_indication = False
         for act in acts:
             sign = 1 if act.type == "trademark.registered" else -1
             if sign == 1:
-                flags = {k: bool(act.data.get(k, False)) for k in flags}
-            district, day = act.data["district"], act.day
-            self._delta(district, TRADEMARKS, day, sign)
-            if flags["agricultural"]:
-                self._delta(district, AGRI, day, sign)
-            if flags["geographical_indication"]:
-                self._delta(district, GI, day, sign)
+                agricultural, geographical_indication = act.flag, act.gi
+            self._delta(act.district, TRADEMARKS, act.day, sign)
+            if agricultural:
+                self._delta(act.district, AGRI, act.day, sign)
+            if geographical_indication:
+                self._delta(act.district, GI, act.day, sign)
 
     # -- results ---------------------------------------------------------------------------
     def series(self, months: Iterable[date]) -> dict[Key, dict[date, float | None]]:
@@ -213,6 +261,15 @@ class GroundTruth:
         result.update(revenue)
         return result
 
+    def statistics(self) -> dict[str, dict[str, dict[str, float]]]:
+        """The official figures reported: division -> indicator -> period -> the value of the
+        latest report (by time, then id) of that (division, indicator, period)."""
+        found: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+        for (division, indicator, period), reports in sorted(self._statistics.items()):
+            latest = max(reports, key=lambda a: (a.time, a.id))
+            found[division][indicator][period] = float(latest.data["value"])
+        return {division: dict(indicators) for division, indicators in found.items()}
+
     def _revenue(self, window: list[date], codes: list[str]) -> dict[Key, dict[date, float | None]]:
         """An annual value: the year's latest report per district, counted from December of
         that year; at month m, the value of the latest year whose December is m or before
@@ -251,6 +308,8 @@ def write_truth(
         "values": _nested({k: v[last] for k, v in series.items()}),
         "series": _nested({k: {f"{m:%Y-%m}": x for m, x in v.items()} for k, v in series.items()}),
     }
+    if statistics := truth.statistics():
+        document["statistics"] = statistics
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True))
     return document

@@ -1,12 +1,32 @@
-"""The ingest service's metrics, on a registry of its own."""
+"""The ingest service's metrics, on a registry of its own.
+
+With several worker processes (`IPRWATCH_INGEST_WORKERS` > 1) prometheus-client runs in its
+multiprocess mode: the supervisor sets `PROMETHEUS_MULTIPROC_DIR` before it starts the workers,
+each worker writes its values to files of its own there, and `/metrics`, whichever worker
+answers it, reads every file (`MultiProcessCollector`): counters and histograms are the sums over
+the workers, those of workers that have exited included, so no counter goes back when a worker is
+replaced. `ipr_ingest_workers` counts the live workers (`livesum`): a worker that stops removes
+its share (`mark_process_dead`), and a starting worker removes the shares of workers that died
+without stopping (SIGKILL).
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_dir() -> Path | None:
+    """The folder of the multiprocess mode if this process runs in it (as prometheus-client
+    decides: by the environment, when it is first imported)."""
+    value = os.environ.get(MULTIPROC_ENV)
+    return Path(value) if value else None
 
 
 @dataclass
@@ -14,6 +34,7 @@ class IngestMetrics:
     registry: CollectorRegistry = field(
         default_factory=lambda: CollectorRegistry(auto_describe=True)
     )
+    shared_dir: Path | None = field(default_factory=multiprocess_dir)
 
     def __post_init__(self) -> None:
         self.http_requests = Counter(
@@ -38,3 +59,48 @@ class IngestMetrics:
             "Time until Kafka acknowledged a request's events.",
             registry=self.registry, buckets=LATENCY_BUCKETS,
         )  # fmt: skip
+        self.workers = Gauge(
+            "ipr_ingest_workers", "Worker processes serving the ingest port.",
+            registry=self.registry, multiprocess_mode="livesum",
+        )  # fmt: skip
+        # What `/metrics` serves: this process's registry, or every worker's values.
+        self.exposition = self.registry
+        if self.shared_dir is not None:
+            self.exposition = CollectorRegistry()
+            multiprocess.MultiProcessCollector(  # type: ignore[no-untyped-call]
+                self.exposition, path=str(self.shared_dir)
+            )
+
+    def worker_started(self) -> None:
+        if self.shared_dir is not None:
+            for pid in _pids_with_live_gauges(self.shared_dir):
+                if not _alive(pid):
+                    multiprocess.mark_process_dead(pid, str(self.shared_dir))  # type: ignore[no-untyped-call]
+        self.workers.set(1)
+
+    def worker_stopped(self) -> None:
+        self.workers.set(0)
+        if self.shared_dir is not None:
+            multiprocess.mark_process_dead(  # type: ignore[no-untyped-call]
+                os.getpid(), str(self.shared_dir)
+            )
+
+
+def _pids_with_live_gauges(folder: Path) -> set[int]:
+    """Processes with a `livesum`/`liveall`... gauge file (`gauge_live<mode>_<pid>.db`)."""
+    pids = set()
+    for path in folder.glob("gauge_live*_*.db"):
+        text = path.stem.rpartition("_")[2]
+        if text.isdigit():
+            pids.add(int(text))
+    return pids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True

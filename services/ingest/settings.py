@@ -16,6 +16,13 @@ class IngestSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8001
+    # Worker processes behind the one port, each with its own Kafka producer; the metrics are
+    # summed over them. 1 (development, tests) runs everything in one process.
+    workers: int = Field(default=1, ge=1, le=64)
+    # How long the supervisor waits for a worker to answer its health check (the first answer
+    # comes once the worker has imported its code: seconds on a busy machine) before it
+    # replaces the worker.
+    worker_healthcheck_seconds: int = Field(default=30, ge=1)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     max_batch_events: int = Field(default=10_000, ge=1)
     publish_timeout_seconds: float = Field(default=5.0, gt=0)

@@ -76,7 +76,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with start(settings, metrics) as ingest:
             app.state.ingest = ingest
-            yield
+            metrics.worker_started()
+            try:
+                yield
+            finally:
+                metrics.worker_stopped()
 
     app = FastAPI(
         title="IPR Watch ingest",
@@ -91,7 +95,7 @@ def create_app(
         ingest: Ingest | None = getattr(app.state, "ingest", None)
         return {"kafka": ingest is not None and await ingest.kafka_reachable()}
 
-    app.include_router(ops_router(metrics.registry, ready))
+    app.include_router(ops_router(metrics.exposition, ready))
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     openapi_extra, components = operation()
 

@@ -14,6 +14,7 @@ of such a request is published.
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -30,8 +31,15 @@ class DeadlineProtocol(HttpToolsProtocol):
     header_timeout: float = 10.0
     body_timeout: float = 60.0
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, header_timeout: float | None = None, body_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
+        if header_timeout is not None:
+            self.header_timeout = header_timeout
+        if body_timeout is not None:
+            self.body_timeout = body_timeout
         self._deadline: asyncio.TimerHandle | None = None
         self._in_body = False
 
@@ -80,10 +88,11 @@ class DeadlineProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
 
-def deadline_protocol(header_timeout: float, body_timeout: float) -> type[DeadlineProtocol]:
-    """The protocol class with these deadlines (uvicorn takes a class, not an instance)."""
-    return type(
-        "IngestHttpProtocol",
-        (DeadlineProtocol,),
-        {"header_timeout": header_timeout, "body_timeout": body_timeout},
+def deadline_protocol(
+    header_timeout: float, body_timeout: float
+) -> functools.partial[DeadlineProtocol]:
+    """The protocol factory with these deadlines: uvicorn calls it as it would a class, and,
+    unlike a class made at run time, it can be pickled into uvicorn's worker processes."""
+    return functools.partial(
+        DeadlineProtocol, header_timeout=header_timeout, body_timeout=body_timeout
     )
