@@ -189,11 +189,10 @@ def _plans_tables(indicators_url: str, plan: Plan) -> None:
         asyncio.run(_progress_since_baseline(indicators_url, plan))
 
 
-async def _plan_items(indicators_url: str, plan_id: str, code: str) -> list[dict[str, Any]]:
+async def _plan_items(indicators_url: str, plan_id: str, code: str | None) -> list[dict[str, Any]]:
+    params = {"plan": plan_id} if code is None else {"plan": plan_id, "district": code}
     async with httpx.AsyncClient(timeout=60) as client:
-        response = await client.get(
-            f"{indicators_url}/v1/indicators", params={"plan": plan_id, "district": code}
-        )
+        response = await client.get(f"{indicators_url}/v1/indicators", params=params)
     found: list[dict[str, Any]] = response.json()["items"] if response.status_code == 200 else []
     return found
 
@@ -203,21 +202,22 @@ _OUTCOME_ZH = {"achieved": "达成 achieved", "missed": "未达成 missed",
 
 
 async def _final_evaluation(indicators_url: str, plan: Plan) -> None:
-    """The ended plan's outcome per area indicator with a target (终期评估)."""
-    items = await _plan_items(indicators_url, plan.id, plan.city.code)
-    table = Table(title=f"{plan.name_zh}: 终期评估 final evaluation ({plan.city.name_zh})")
-    for column in ("指标", "indicator", "period", "value", "target", "outcome", "shortfall"):
-        table.add_column(column, justify="left" if column in ("指标", "indicator") else "right")
+    """The ended plan's outcome of every (division, indicator) with a target (终期评估)."""
+    items = [i for i in await _plan_items(indicators_url, plan.id, None) if i.get("target")]
+    table = Table(title=f"{plan.name_zh}: 终期评估 final evaluation")
+    columns = ("区县 division", "指标", "indicator", "period", "value", "target", "outcome",
+               "shortfall")  # fmt: skip
+    for column in columns:
+        table.add_column(column, justify="left" if column in columns[:3] else "right")
     for item in items:
         result = item.get("outcome") or {}
-        if item.get("target") is None:
-            continue
         table.add_row(
-            item["name_zh"], item["indicator"], str(result.get("period") or "-"),
-            _number(result.get("value")), _number(item.get("target")),
-            _OUTCOME_ZH.get(str(result.get("outcome")), "-"), _number(result.get("shortfall")),
+            f"{item['district']} {item['district_name_zh']}", item["name_zh"], item["indicator"],
+            str(result.get("period") or "-"), _number(result.get("value")),
+            _number(item.get("target")), _OUTCOME_ZH.get(str(result.get("outcome")), "-"),
+            _number(result.get("shortfall")),
         )  # fmt: skip
-    out.print(table if items else f"no values for {plan.id} (is indicators answering?)")
+    out.print(table if items else f"no targets or no values for {plan.id}")
 
 
 async def _progress_since_baseline(indicators_url: str, plan: Plan) -> None:
