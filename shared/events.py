@@ -205,6 +205,15 @@ class StatisticReported(EventData):
     value: Annotated[float, Field(allow_inf_nan=False)]
     document: Document | None = None
 
+    @field_validator("district")
+    @classmethod
+    def _district_in_plan(cls, code: str, info: ValidationInfo) -> str:
+        """A statistic is reported for a plan's division or area, at any level."""
+        known = (info.context or {}).get("report_codes")
+        if known is not None and code not in known:
+            raise ValueError(f"unknown division code {code!r}: not a division or area of any plan")
+        return code
+
     @field_validator("indicator")
     @classmethod
     def _reported_by_a_plan(cls, key: str, info: ValidationInfo) -> str:

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from shared.divisions import NATION, level, official, within
+from shared.divisions import level, official, within
 from shared.plan import Plan, PlanError, load_plan
 
 PLANS_ENV = "IPRWATCH_PLANS"
@@ -72,22 +72,28 @@ class PlanSet:
         return ZoneInfo(zones.pop())
 
     def event_codes(self) -> frozenset[str]:
-        """The division codes an event may name: every plan's divisions and areas, and each
-        official GB/T 2260 code (`shared.divisions`) lying in a division above county level
-        (the national plan's provinces take the events of their counties)."""
+        """The county-level codes a registration event may name (the holder's county): every
+        plan's county-level divisions, and each official GB/T 2260 county code (`shared.divisions`)
+        inside a plan's division above county level (the national plan's provinces)."""
         codes: set[str] = set()
         wide: set[str] = set()
         for plan in self.plans:
-            codes.add(plan.city.code)
-            codes.update(plan.district_codes)
-            wide.update(code for code in plan.district_codes if level(code) != "county")
+            for code in plan.district_codes:
+                (codes if level(code) == "county" else wide).add(code)
         if wide:
             codes.update(
                 code
                 for code in official()
-                if code != NATION and any(within(area, code) for area in wide)
+                if level(code) == "county" and any(within(area, code) for area in wide)
             )
         return frozenset(codes)
+
+    def report_codes(self) -> frozenset[str]:
+        """The codes an official statistic may be reported for: every plan's divisions and
+        areas, at any level."""
+        return frozenset(
+            code for plan in self.plans for code in (plan.city.code, *plan.district_codes)
+        )
 
     def reported_indicators(self) -> frozenset[str]:
         """The keys of the `reported` indicators of every plan (what a statistic may report)."""

@@ -30,6 +30,7 @@ class EventIntake:
         self.plans = plans
         self.codes = plans.event_codes()
         self.reported = plans.reported_indicators()
+        self.report_codes = plans.report_codes()
         self.publisher = publisher
         self.metrics = metrics
 
@@ -40,7 +41,9 @@ class EventIntake:
         """
         try:
             check_scope(raw_events, grant)
-            events = validate_events(raw_events, self.codes, datetime.now(UTC), self.reported)
+            events = validate_events(
+                raw_events, self.codes, datetime.now(UTC), self.reported, self.report_codes
+            )
         except (OutOfScope, InvalidEvents) as exc:
             self._count_rejected(raw_events, {p.index: p.reason for p in exc.problems})
             raise

@@ -160,6 +160,10 @@ def wave(first: int) -> list[dict[str, Any]]:
         event(first + 950 + i, "gi.product.registered", DISTRICT, f"2026-0{i + 3}-15")
         for i in range(3)
     ]
+    events.append(  # one pledge in 2026: without it the plan has no data of Dazu's pledges
+        event(first + 960, "finance.pledge.registered", DISTRICT, "2026-02-10",
+              amount_cny=1_000_000)
+    )  # fmt: skip
     return events
 
 
@@ -318,7 +322,7 @@ async def test_every_panel_query_returns_data(
         (ENDED, "geographical_indications"): (40.0, 2.0),
         (PLAN, "geographical_indications"): (6.0, 4.0),
         (ENDED, "ip_pledge_financing_cny_cumulative"): (280_000_000.0, 4.0),
-        (PLAN, "ip_pledge_financing_cny_cumulative"): (0.0, 4.0),
+        (PLAN, "ip_pledge_financing_cny_cumulative"): (2_000_000.0, 4.0),  # one per wave
     }, per_plan
     assert not problems, f"see {REPORT}\n" + "\n".join(problems)
     assert all(

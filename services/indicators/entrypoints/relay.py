@@ -31,9 +31,8 @@ def message_of(ledger: Ledger, row: Pending) -> IndicatorChanged:
         district=row.district,
         indicator=row.indicator,
         month=month.strftime("%Y-%m"),
-        # no data in the plan's months yet (a plan just added): no value, not a zero
-        value=ledger.value(row.district, row.indicator) if series else None,
-        month_value=ledger.value(row.district, row.indicator, month) if series else None,
+        value=ledger.value(row.district, row.indicator),
+        month_value=ledger.value(row.district, row.indicator, month),
         seq=row.seq,
         series=tuple(SeriesPoint(month=m.strftime("%Y-%m"), value=v) for m, v in series),
     )

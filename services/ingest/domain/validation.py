@@ -104,11 +104,14 @@ def validate_events(
     district_codes: Collection[str],
     now: datetime,
     reported_indicators: Collection[str] | None = None,
+    report_codes: Collection[str] | None = None,
 ) -> list[CloudEvent]:
     """Validate every raw event; raise `InvalidEvents` listing each problem of each bad one."""
     context: dict[str, Any] = {"district_codes": district_codes, "latest_time": now + CLOCK_SKEW}
     if reported_indicators is not None:
         context["reported_indicators"] = reported_indicators
+    if report_codes is not None:
+        context["report_codes"] = report_codes
     events: list[CloudEvent] = []
     problems: list[EventProblem] = []
     for index, raw in enumerate(raw_events):
