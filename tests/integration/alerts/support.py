@@ -7,7 +7,7 @@ import email
 import email.policy
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -136,3 +136,11 @@ async def counter(url: str, metric: str, channel: str) -> float:
             if sample.name == metric and sample.labels.get("channel") == channel:
                 return float(sample.value)
     return 0.0
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30) -> None:
+    """Until `check()` is true; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, "condition never met"
+        await asyncio.sleep(0.1)

@@ -4,9 +4,7 @@ restart without re-deciding anything, and the HTTP API."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from shared.settings import KafkaSettings, PostgresSettings, SmtpSettings
 from tests.integration.alerts.support import (
     ADMIN_TOKEN,
     change,
+    eventually,
     produce,
     wait_for_mails,
     write_recipients,
@@ -62,13 +61,6 @@ def settings(
         kafka=kafka_settings, postgres=postgres_settings,
         smtp=SmtpSettings(host=host, port=int(port)),
     )  # fmt: skip
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "condition never met"
-        await asyncio.sleep(0.1)
 
 
 async def test_a_stale_message_changes_nothing_and_a_restart_redecides_nothing(

@@ -5,8 +5,6 @@ across restarts, and a late change of an outcome told once."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from shared.plans import BUNDLED_PLANS
 from shared.settings import KafkaSettings, PlanSettings, PostgresSettings, SmtpSettings
 from tests.integration.alerts.support import (
     change,
+    eventually,
     mails_to,
     produce,
     text_of,
@@ -62,13 +61,6 @@ def on(settings: AlertsSettings, day: str, plans: str | None = None) -> AlertsSe
 def of(plan: str, district: str, indicator: str, seq: int,
        series: list[tuple[str, float]]) -> IndicatorChanged:  # fmt: skip
     return change(district, indicator, seq, series).model_copy(update={"plan": plan})
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "condition never met"
-        await asyncio.sleep(0.1)
 
 
 async def test_the_final_evaluation_is_sent_once_and_a_late_change_is_told_once(
