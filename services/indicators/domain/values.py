@@ -13,8 +13,8 @@ date. A plan reads them through its own window and opening balances:
   of its months up to the month asked. The opening balance is the plan's published baseline;
   without one, a `derived` baseline (the value of the plan named by `derive_baselines_from`
   on this plan's baseline date, when that value is a stock); without either, 0: the value is
-  then a change since the baseline date, and its ratios are unknown; without either and with
-  nothing counted in the plan's months yet, there is no data (None), never a zero;
+  then a change since the baseline date (0 while nothing is counted), and its ratios are
+  unknown;
 - annual and reported indicators: the figure of the latest period with data (a year's revenue
   sits in its December; a reported period in its month), else the opening balance;
 - ratios: the numerator's value per 10,000 population; unknown (None) when the population is
@@ -182,8 +182,6 @@ class Ledger:
             opening = self.opening(code, indicator)
             return None if opening is None else opening.value
         opening = self.opening(code, indicator)
-        if opening is None and not window:
-            return None  # no opening balance and nothing counted in the plan's months: no data
         total = opening.value if opening is not None else Decimal(0)
         return total + sum(window.values(), Decimal(0))
 

@@ -26,13 +26,17 @@ def message_of(ledger: Ledger, row: Pending) -> IndicatorChanged:
     series = ledger.series(row.district, row.indicator)
     # the month the change touched, within the plan's months (a plan change touches them all)
     month = min(max(row.month, ledger.first_month), ledger.last_plan_month)
+    # Nothing counted in the plan's months and no opening balance (a plan just loaded, a
+    # division without activity yet): published without a value, so that no alert judges a
+    # zero that only means "no data yet".
+    known = bool(series) or ledger.progress(row.district, row.indicator).baseline is not None
     return IndicatorChanged(
         plan=ledger.plan.id,
         district=row.district,
         indicator=row.indicator,
         month=month.strftime("%Y-%m"),
-        value=ledger.value(row.district, row.indicator),
-        month_value=ledger.value(row.district, row.indicator, month),
+        value=ledger.value(row.district, row.indicator) if known else None,
+        month_value=ledger.value(row.district, row.indicator, month) if known else None,
         seq=row.seq,
         series=tuple(SeriesPoint(month=m.strftime("%Y-%m"), value=v) for m, v in series),
     )
