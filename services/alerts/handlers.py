@@ -253,6 +253,11 @@ class Alerting:
         series = {(d, i): month_points(points) for (_, d, i), points in stored.items()}
         found = outcomes(plan, series, keys)
         first = not await self.store.concluded(plan.id)
+        if first and all(o.outcome == "no_data" for o in found if o.target is not None):
+            # Nothing of the plan's targets has any data yet (a new installation before its
+            # backfill, an area whose registries send nothing here): a final evaluation of
+            # "no data" everywhere tells an official nothing; it waits for the first value.
+            return
         held = {} if first else await self.store.outcomes(plan.id)
         changed = [o for o in found if o.key in held and held[o.key]["outcome"] != o.outcome]
         if not first:
