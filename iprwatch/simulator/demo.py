@@ -230,7 +230,8 @@ async def _progress_since_baseline(indicators_url: str, plan: Plan) -> None:
         table.add_column(column, justify="left" if column in ("指标", "indicator") else "right")
     for item in items:
         value, baseline = item.get("value"), item.get("baseline")
-        change = None if value is None or baseline is None else value - baseline
+        yearly = item.get("kind") in ("annual", "reported")  # another year's figure: no change
+        change = None if value is None or baseline is None or yearly else value - baseline
         kind = item.get("baseline_kind")
         shown = _number(baseline) + (" (推算 derived)" if kind == "derived" else "")
         status = str(item.get("status", "-"))
