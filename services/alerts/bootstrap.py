@@ -156,7 +156,7 @@ async def running(
         policy,
         clock,
         metrics,
-        SmtpSender(settings.smtp, settings.crash_point, settings.smtp_ca_file),
+        SmtpSender(settings.smtp, settings.smtp_ca_file),
         WebhookSender(settings.webhook_timeout_seconds),
         settings.smtp.sender,
     )

@@ -46,7 +46,6 @@ class AlertsSettings(BaseSettings):
     # CA bundle that signs the SMTP server's certificate (STARTTLS or implicit TLS) when it is
     # not one of the system's CAs, e.g. a ministry's private CA; unset: the system's CAs.
     smtp_ca_file: Path | None = None
-    crash_point: str = ""  # failure injection for the crash tests only
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)

@@ -136,7 +136,7 @@ async def test_killed_mid_send_and_restarted_sends_each_mail_exactly_once(
     alerts: AlertsProcess, sink: MailSink, kafka_settings: KafkaSettings,
     officials: tuple[str, str], crash_point: str, after_restart: list[str],
 ) -> None:  # fmt: skip
-    alerts.start(IPRWATCH_ALERTS_CRASH_POINT=crash_point)
+    alerts.start(crash_point=crash_point)
     pid = alerts.pid
     assert pid is not None
     await produce(kafka_settings, [change("500111", "geographical_indications", 1, BEHIND)])

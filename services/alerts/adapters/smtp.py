@@ -9,9 +9,7 @@ it, the server may hold it, so the message is never sent again.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -32,18 +30,9 @@ class Rejected(Exception):
     """The server refused the message after the end of data: it does not hold it."""
 
 
-def crash_here(point: str, configured: str) -> None:
-    """Failure injection for the crash tests (IPRWATCH_ALERTS_CRASH_POINT): die like a kill -9."""
-    if configured == point:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 class SmtpSender:
-    def __init__(
-        self, settings: SmtpSettings, crash_point: str = "", ca_file: Path | None = None
-    ) -> None:
+    def __init__(self, settings: SmtpSettings, ca_file: Path | None = None) -> None:
         self.settings = settings
-        self.crash_point = crash_point
         self.ca_file = ca_file
 
     async def deliver(
@@ -76,7 +65,6 @@ class SmtpSender:
             start = await client.execute_command(b"DATA")
             if start.code != 354:
                 raise SMTPResponseException(start.code, start.message)
-            crash_here("before_end_of_data", self.crash_point)
             await before_end_of_data()
             protocol = client.protocol
             if protocol is None:
@@ -91,7 +79,6 @@ class SmtpSender:
                 raise AmbiguousDelivery(str(exc)) from exc
             if verdict.code != 250:
                 raise Rejected(f"{verdict.code} {verdict.message}")
-            crash_here("after_accepted", self.crash_point)
         finally:
             try:
                 await client.quit()

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from iprwatch.stack.home import REPO_ROOT
 from iprwatch.stack.processes import LOOPBACK, free_port, port_answers, spawn, stop
 from iprwatch.stack.stack import launch_service, service_marker, wait_ready
 from shared.indicator_events import IndicatorChanged, SeriesPoint, to_kafka
@@ -68,10 +69,18 @@ class AlertsProcess:
         self.url = f"http://{LOOPBACK}:{env['IPRWATCH_ALERTS_PORT']}"
         self.starts = 0
 
-    def start(self, **overrides: str) -> None:
+    def start(self, crash_point: str | None = None, **overrides: str) -> None:
+        """Start the service; with `crash_point`, the one that kills itself there
+        (`tests/support/crashing_alerts.py`)."""
         self.starts += 1
         log = self.logs / f"alerts-{self.starts}.log"
-        self.pid = launch_service("alerts", {**self.env, **overrides}, log)
+        env = {**self.env, **overrides}
+        if crash_point is None:
+            self.pid = launch_service("alerts", env, log)
+        else:
+            command = [sys.executable, "-m", "tests.support.crashing_alerts"]
+            env["IPRWATCH_TEST_CRASH_POINT"] = crash_point
+            self.pid = spawn(command, log, env=env, cwd=REPO_ROOT)
         wait_ready(self.url, self.pid, "alerts", log)
 
     def stop(self) -> None:
