@@ -26,10 +26,10 @@ def message_of(ledger: Ledger, row: Pending) -> IndicatorChanged:
     series = ledger.series(row.district, row.indicator)
     # the month the change touched, within the plan's months (a plan change touches them all)
     month = min(max(row.month, ledger.first_month), ledger.last_plan_month)
-    # Nothing counted in the plan's months and no opening balance (a plan just loaded, a
-    # division without activity yet): published without a value, so that no alert judges a
-    # zero that only means "no data yet".
-    known = bool(series) or ledger.progress(row.district, row.indicator).baseline is not None
+    # Nothing counted in the plan's months yet (a plan just loaded, a division without
+    # activity): published without a value, so that no alert judges a baseline or a zero
+    # that only means "no observation yet". The read APIs still show the opening balance.
+    known = bool(series)
     return IndicatorChanged(
         plan=ledger.plan.id,
         district=row.district,

@@ -116,9 +116,10 @@ async def test_each_rule_of_the_fold_holds_on_the_real_parts(
         dead = await _read(kafka_settings, kafka_settings.dead_letter_topic, 1)
         assert sorted(dict(r.headers)["reason"] for r in dead) == [b"malformed"]
         changes = await _latest_changes(kafka_settings)
-        assert changes[("chongqing-15th-fyp", "500000", "pct_applications_cumulative")].value == (
-            1646.0
-        )
+        # the 2026-2030 plan has no observation yet (all acts are of 2023): no value on the
+        # topic, though its read API shows the derived opening balance
+        later = changes[("chongqing-15th-fyp", "500000", "pct_applications_cumulative")]
+        assert (later.value, later.series) == (None, ())
         assert changes[("national-14th-fyp", "500000", "valid_invention_patents")].value == 1.0
         ours = {(d, i): v for (p, d, i), v in changes.items() if p == "chongqing-14th-fyp"}
         city = ours[("500000", "valid_invention_patents")]
