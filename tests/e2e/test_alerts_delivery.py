@@ -92,6 +92,7 @@ async def wait_dead(pid: int, timeout: float = 60) -> None:
         await asyncio.sleep(0.1)
 
 
+@pytest.mark.slow  # a long fault run: `make chaos`
 async def test_smtp_down_for_a_while_delays_mail_without_losing_or_doubling_it(
     alerts: AlertsProcess, sink: MailSink, kafka_settings: KafkaSettings,
     officials: tuple[str, str],

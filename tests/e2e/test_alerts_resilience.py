@@ -117,6 +117,7 @@ async def _calls(client: httpx.AsyncClient) -> list[httpx.Response]:
     ]
 
 
+@pytest.mark.slow  # a long fault run: `make chaos`
 async def test_a_database_restart_answers_503_then_recovers_without_loss_or_duplicate(
     alerts: AlertsProcess, database: Database, sink: MailSink, kafka_settings: KafkaSettings,
     unique: str,

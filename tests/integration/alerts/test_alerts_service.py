@@ -174,16 +174,17 @@ async def test_a_firing_alert_is_told_again_after_the_repeat_interval_in_its_thr
     async with running(settings, AlertMetrics()):
         mails = await wait_for_mails(mail_folder, f"d-{unique}@dazu.example", 2)
     first, second = mails[:2]
-    assert "告警:" in str(first["Subject"]) and "告警(重复提醒)" in str(second["Subject"])
+    # a slow dispatch round (a loaded machine) may find two repeats due at once: one mail
+    repeats = _h(second, "X-IPRWatch-Alerts").split(", ")
+    assert repeats[0] == "chongqing-14th-fyp/500111/geographical_indications/1/repeat/1"
+    assert all("/geographical_indications/1/repeat/" in key for key in repeats)
+    assert "告警:" in str(first["Subject"])
+    assert "重复提醒" in str(second["Subject"]) or len(repeats) > 1
     assert first["Message-ID"] != second["Message-ID"]
     assert (
         _h(first, "In-Reply-To")
         == _h(second, "In-Reply-To")
         == ("<thread.chongqing-14th-fyp.500111.geographical_indications@alerts.iprwatch>")
-    )
-    assert (
-        _h(second, "X-IPRWatch-Alerts")
-        == "chongqing-14th-fyp/500111/geographical_indications/1/repeat/1"
     )
 
 

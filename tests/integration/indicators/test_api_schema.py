@@ -45,7 +45,7 @@ async def test_the_running_service_keeps_to_its_openapi_document(
         await wait_folded(infra.postgres_dsn, db_schema, kafka_settings)
         command = [
             str(SCHEMATHESIS), "run", f"{url}/openapi.json", "--checks", "all",
-            "--exclude-checks", EXCLUDED_CHECKS, "--max-examples", "100", "--seed", "20240601",
+            "--exclude-checks", EXCLUDED_CHECKS, "--max-examples", "60", "--seed", "20240601",
             "--workers", "1", "--request-timeout", "20", "--no-color",
             "--report", "junit", "--report-dir", str(tmp_path / "schemathesis"),
         ]  # fmt: skip
