@@ -21,7 +21,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
@@ -34,17 +34,14 @@ from services.indicators.entrypoints.board import (
     render_division,
 )
 from services.indicators.metrics import IndicatorsMetrics
+from services.indicators.service import queries
 from services.indicators.settings import IndicatorsSettings
 from shared import unavailable
 from shared.kafka import consumer_reaches_broker
 from shared.ops import ops_router
-from shared.outcomes import outcome
-from shared.plan import Plan
 from shared.plans import PlanSet
 from shared.postgres import is_reachable
 from shared.read_access import COOKIE, ReadAccess, ReadAccessSettings
-from shared.status import assess
-from shared.trajectory import required_value
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _DAY = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
@@ -114,115 +111,6 @@ class Bounds:
             raise HTTPException(422, f"{name} {text!r} is not a calendar date") from None
 
 
-def _today(ledger: Ledger) -> date:
-    return datetime.now(ledger.plan.zone).date()
-
-
-def _codes(ledger: Ledger, district: str | None) -> list[str]:
-    if district is None:
-        return ledger.codes()
-    if district != ledger.area and not ledger.plan.is_district(district):
-        raise HTTPException(
-            404, f"unknown district {district!r}: not a division of plan {ledger.plan.id!r}"
-        )
-    return [district]
-
-
-def _indicators(ledger: Ledger, indicator: str | None) -> list[str]:
-    keys = list(ledger.plan.indicator_keys)
-    if indicator is None:
-        return keys
-    if indicator not in keys:
-        raise HTTPException(
-            404, f"unknown indicator {indicator!r}: plan {ledger.plan.id!r} does not declare it"
-        )
-    return [indicator]
-
-
-def _names(ledger: Ledger, code: str) -> tuple[str, str]:
-    place = ledger.plan.city if code == ledger.area else ledger.plan.district(code)
-    return place.name_zh, place.name_en
-
-
-def plan_summary(plan: Plan, today: date) -> dict[str, Any]:
-    """What `GET /v1/plans` says of one plan."""
-    return {
-        "id": plan.id, "name_zh": plan.name_zh, "document_no": plan.document_no,
-        "baseline_date": plan.baseline_date.isoformat(),
-        "target_date": plan.target_date.isoformat(), "timezone": plan.timezone,
-        "state": plan.state(today),
-        "area": {"code": plan.city.code, "name_zh": plan.city.name_zh,
-                 "name_en": plan.city.name_en},
-        "divisions": len(plan.districts),
-        "derive_baselines_from": plan.derive_baselines_from,
-        "indicators": [
-            {"key": i.key, "name_zh": i.name_zh, "name_en": i.name_en, "kind": i.kind,
-             "unit": i.unit, "has_target": i.target is not None}
-            for i in plan.indicators
-        ],
-    }  # fmt: skip
-
-
-def indicator_items(
-    ledger: Ledger,
-    district: str | None,
-    indicator: str | None,
-    as_of: date | None,
-    window: slice = slice(None),
-) -> tuple[int, list[dict[str, Any]]]:
-    """The number of (district, indicator) pairs asked for, and the items of `window`."""
-    on = as_of or _today(ledger)
-    ended = ledger.plan.state(on) == "ended"
-    pairs = [
-        (code, key) for code in _codes(ledger, district) for key in _indicators(ledger, indicator)
-    ]
-    items = []
-    for code, key in pairs[window]:
-        name_zh, name_en = _names(ledger, code)
-        spec = ledger.plan.indicator(key)
-        progress = ledger.progress(code, key, as_of)
-        judged = judge(ledger, code, key, on)
-        items.append({
-            "plan": ledger.plan.id, "district": code,
-            "district_name_zh": name_zh, "district_name_en": name_en,
-            "indicator": key, "name_zh": spec.name_zh, "name_en": spec.name_en,
-            "kind": spec.kind, "unit": spec.unit, "value": progress.value,
-            "baseline": progress.baseline, "baseline_kind": progress.baseline_kind,
-            "target": progress.target,
-            "required": None if ended else required_value(ledger.plan, code, key, on),
-            "progress": progress.progress, **judged,
-        })  # fmt: skip
-    return len(pairs), items
-
-
-def judge(ledger: Ledger, code: str, key: str, on: date) -> dict[str, Any]:
-    """The one status definition (`shared.status`) and, for an ended plan, the outcome."""
-    series = ledger.series(code, key, end=on)
-    found = assess(ledger.plan, code, key, series, on)
-    fit = found.forecast
-    answer: dict[str, Any] = {
-        "status": found.status,
-        "provisional": found.provisional,
-        "forecast": None if fit is None else {"value": fit.value, "low": fit.low, "high": fit.high},
-    }
-    provisional_on = found.provisional_on
-    annual = ledger.plan.indicator(key).kind == "annual"
-    if provisional_on is not None and annual and code == ledger.area:
-        month = date(provisional_on.year, 12, 1)
-        reported, divisions = ledger.reported_so_far(key, month)
-        answer["reported_so_far"] = {
-            "period": str(month.year), "divisions": reported, "of": divisions,
-            "value": found.provisional_value,
-        }  # fmt: skip
-    if ledger.plan.state(on) == "ended":
-        result = outcome(ledger.plan, code, key, ledger.series(code, key))
-        answer["outcome"] = {
-            "outcome": result.outcome, "value": result.value, "target": result.target,
-            "shortfall": result.shortfall, "period": result.period,
-        }  # fmt: skip
-    return answer
-
-
 T = TypeVar("T")
 
 
@@ -276,6 +164,10 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
 
     app = FastAPI(title="IPR Watch indicators", version="1", lifespan=lifespan)
     unavailable.install(app)
+
+    @app.exception_handler(queries.NotInPlan)
+    async def not_in_plan(_: Request, exc: queries.NotInPlan) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
 
     async def ready() -> dict[str, bool]:
         indicators: Indicators | None = getattr(app.state, "indicators", None)
@@ -334,7 +226,8 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         `total` counts every item asked for, `next_offset` is null on the last page."""
         ledger = ledger_of(request, plan)
         day = bounds.day(as_of, "as_of", end_of_month=True)
-        codes, keys = _codes(ledger, district), _indicators(ledger, indicator)  # 404 first
+        # 404 first
+        codes, keys = queries.codes(ledger, district), queries.indicators(ledger, indicator)
         window = slice(offset, offset + limit)
         total, items = await cache.get(
             request.app.state.indicators.ledgers,
@@ -344,14 +237,14 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
                 tuple(codes),
                 tuple(keys),
                 day,
-                _today(ledger),
+                queries.today(ledger),
                 offset,
                 limit,
             ),
-            lambda: indicator_items(ledger, district, indicator, day, window),
+            lambda: queries.indicator_items(ledger, district, indicator, day, window),
         )
         return {
-            "plan": ledger.plan.id, "state": ledger.plan.state(day or _today(ledger)),
+            "plan": ledger.plan.id, "state": ledger.plan.state(day or queries.today(ledger)),
             "as_of": None if day is None else day.isoformat(),
             "total": total, "limit": limit, "offset": offset,
             "next_offset": offset + limit if offset + limit < total else None,
@@ -370,8 +263,8 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         """The plan's end-of-month values, from the first month after its baseline date by
         default, never past its target month."""
         ledger = ledger_of(request, plan)
-        code = _codes(ledger, district)[0]
-        key = _indicators(ledger, indicator)[0]
+        code = queries.codes(ledger, district)[0]
+        key = queries.indicators(ledger, indicator)[0]
         first, last = bounds.day(start, "from"), bounds.day(end, "to")
         points = await cache.get(
             request.app.state.indicators.ledgers,
@@ -387,7 +280,7 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
     @app.get("/v1/plans", dependencies=guarded, responses=READ_ERRORS)
     async def get_plans() -> list[dict[str, Any]]:
         """Every loaded plan with its period and state today (in its time zone)."""
-        return [plan_summary(p, datetime.now(p.zone).date()) for p in plans]
+        return [queries.plan_summary(p, datetime.now(p.zone).date()) for p in plans]
 
     @app.get("/v1/districts", dependencies=guarded, responses=PLAN_ERRORS)
     async def get_districts(
@@ -444,8 +337,8 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
             access.guard()(request)
         ledger = ledger_of(request, plan)
         if sort is not None:
-            _indicators(ledger, sort)  # 404 for an indicator the plan does not declare
-        today = _today(ledger)
+            queries.indicators(ledger, sort)  # 404 for an indicator the plan does not declare
+        today = queries.today(ledger)
         page = await cache.get(
             request.app.state.indicators.ledgers,
             ("board", ledger.plan.id, today, sort),
@@ -464,8 +357,8 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
     ) -> HTMLResponse:
         """A division's page of the board: every indicator's latest value and chart."""
         ledger = ledger_of(request, plan)
-        _codes(ledger, code)  # 404 for a code the plan does not know
-        today = _today(ledger)
+        queries.codes(ledger, code)  # 404 for a code the plan does not know
+        today = queries.today(ledger)
         page = await cache.get(
             request.app.state.indicators.ledgers,
             ("division", ledger.plan.id, code, today),

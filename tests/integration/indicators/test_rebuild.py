@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from services.indicators.entrypoints.rebuild import rebuild
+from services.indicators.bootstrap.rebuild import rebuild
 from services.indicators.settings import IndicatorsSettings
 from shared.settings import KafkaSettings, PostgresSettings
 from tests.integration.indicators.conftest import RunFold, folded_totals, produce, wait_folded

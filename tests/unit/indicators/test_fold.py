@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -10,11 +12,12 @@ from typing import Any
 import pytest
 
 from services.indicators.domain.acts import parse_record
-from services.indicators.handlers import FoldHandler
+from services.indicators.domain.batch import Position
+from services.indicators.service.folding import FoldHandler
 from shared.plan import Plan, default_plan_path, load_plan
 from shared.plans import load_plans
 from tests.integration.indicators.stream import generate, record
-from tests.unit.indicators.memory import MemoryFold
+from tests.unit.indicators.fakes import MemoryStore
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +25,13 @@ def plan() -> Plan:
     return load_plan(default_plan_path())
 
 
-def handler_for(plan: Plan) -> FoldHandler:
-    return FoldHandler(load_plans(), store=None, dead_letters=None)  # type: ignore[arg-type]
+@dataclass
+class Folded:
+    store: MemoryStore
+    duplicates: int
+
+    def nonzero(self) -> dict[tuple[str, str, date], Decimal]:
+        return self.store.nonzero()
 
 
 def act(n: int, kind: str, subject: str | None, when: str, **data: Any) -> Any:
@@ -33,11 +41,23 @@ def act(n: int, kind: str, subject: str | None, when: str, **data: Any) -> Any:
     return parse_record(value, headers)
 
 
-def fold(plan: Plan, acts: list[Any], batch: int = 1) -> MemoryFold:
-    memory = MemoryFold(handler_for(plan))
-    for start in range(0, len(acts), batch):
-        memory.apply(acts[start : start + batch])
-    return memory
+def fold(plan: Plan, acts: list[Any], batch: int = 1) -> Folded:
+    """The acts through the service's fold (screening, deltas) on the in-memory store, in
+    batches of `batch` records of one partition."""
+    store = MemoryStore()
+    handler = FoldHandler(load_plans(), store, dead_letters=None)  # type: ignore[arg-type]
+
+    async def run() -> int:
+        duplicates = 0
+        for start in range(0, len(acts), batch):
+            records = [
+                (Position("events", 0, start + n), act)
+                for n, act in enumerate(acts[start : start + batch])
+            ]
+            duplicates += (await handler.apply(records)).duplicates
+        return duplicates
+
+    return Folded(store, asyncio.run(run()))
 
 
 M5, M7 = date(2023, 5, 1), date(2023, 7, 1)

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import pytest
 from fastapi import HTTPException
 
-from services.indicators.adapters.store import BatchResult, Position
-from services.indicators.domain.acts import Act, Unfoldable, parse_record
+from services.indicators.domain.acts import Unfoldable, parse_record
 from services.indicators.domain.values import Ledger
 from services.indicators.entrypoints.http import AnswerCache, Bounds
-from services.indicators.handlers import FoldHandler
+from services.indicators.service.folding import FoldHandler
 from shared.plan import Plan, default_plan_path, load_plan
 from shared.plans import load_plans
 from tests.integration.indicators.poison import poison_records
 from tests.integration.indicators.stream import generate
+from tests.unit.indicators.fakes import MemoryStore
 
 
 @pytest.fixture(scope="module")
@@ -44,31 +42,6 @@ class Record:
     key: bytes | None = None
 
 
-class RefusingStore:
-    """Refuses (like PostgreSQL's class 22) any batch holding an act whose subject says BAD;
-    else records which positions each committed transaction held."""
-
-    def __init__(self, away: bool = False) -> None:
-        self.away = away
-        self.committed: list[list[Position]] = []
-        self.tries = 0
-
-    async def apply(
-        self, records: Sequence[tuple[Position, Act | None]], _folder: Any, _accept: Any, dead: Any
-    ) -> BatchResult:
-        self.tries += 1
-        if self.away:
-            raise ConnectionResetError("connection reset by peer")
-        if any(act is not None and "BAD" in (act.subject or "") for _, act in records):
-            raise asyncpg.exceptions.CharacterNotInRepertoireError("invalid byte sequence")
-        gone = [position for position, act in records if act is None]
-        if gone:
-            await dead(gone)
-        self.committed.append([position for position, _ in records])
-        applied = sum(act is not None for _, act in records)
-        return BatchResult(applied, 0, 0, {}, tuple(gone))
-
-
 class Letters:
     def __init__(self) -> None:
         self.sent: list[tuple[int, int, str]] = []
@@ -89,30 +62,29 @@ def _batch(size: int, bad: set[int]) -> list[Record]:
 
 async def test_a_record_the_database_refuses_is_dead_lettered_alone(plan: Plan) -> None:
     records = _batch(300, bad={17, 200, 201})
-    store, letters = RefusingStore(), Letters()
-    handler = FoldHandler(load_plans(), store, letters)  # type: ignore[arg-type]
+    store, letters = MemoryStore(refuse=lambda act: "BAD" in (act.subject or "")), Letters()
+    handler = FoldHandler(load_plans(), store, letters)
     prepared = handler.prepare(records)
     assert not prepared.dead
     result, reasons = await handler.commit(prepared)
     refused = sorted((r.partition, r.offset) for r in (records[17], records[200], records[201]))
     assert sorted((p, o) for p, o, _ in letters.sent) == refused
     assert reasons == ["unstorable"] * 3
-    assert result.applied == 297 and len(result.dead) == 3
-    committed = [position for transaction in store.committed for position in transaction]
-    assert sorted((p.partition, p.offset) for p in committed) == sorted(
-        (r.partition, r.offset) for r in records
-    )
+    assert result.applied + result.duplicates == 297 and len(result.dead) == 3
+    assert len(store.acts) == result.applied
+    assert await store.stored_offsets("events") == {0: 100, 1: 100, 2: 100}
     for partition in range(3):  # each partition's offsets are committed in order
-        offsets = [p.offset for p in committed if p.partition == partition]
-        assert offsets == sorted(offsets)
+        stored = [offsets[partition] for offsets in store.stored if partition in offsets]
+        assert stored == sorted(stored) and stored[-1] == 100
 
 
 async def test_a_database_that_is_away_is_not_a_record_fault(plan: Plan) -> None:
-    store, letters = RefusingStore(away=True), Letters()
-    handler = FoldHandler(load_plans(), store, letters)  # type: ignore[arg-type]
+    store, letters = MemoryStore(), Letters()
+    store.away = True
+    handler = FoldHandler(load_plans(), store, letters)
     with pytest.raises(ConnectionResetError):
         await handler.commit(handler.prepare(_batch(50, bad=set())))
-    assert store.tries == 1 and not letters.sent
+    assert store.transactions == 1 and not letters.sent and not store.acts
 
 
 def test_days_outside_the_plan_years_are_refused(plan: Plan) -> None:

@@ -1,4 +1,4 @@
-"""The indicators service's composition root: pools, store, consumer, relay and refresher.
+"""The indicators service's composition root: pools, adapters, the fold, relay and refresher.
 
 Start-up waits for PostgreSQL and Kafka (retrying with backoff, logging each failure) instead
 of exiting; afterwards the fold, the relay and the snapshot refresher run under one
@@ -15,20 +15,23 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
 from services.indicators.adapters.dead_letters import KafkaDeadLetters
-from services.indicators.adapters.store import IndicatorStore
-from services.indicators.domain.values import Ledgers, Progress, plan_pairs
-from services.indicators.entrypoints.consumer import FoldLoop, SeekToStoredOffsets
-from services.indicators.entrypoints.relay import relay_forever
-from services.indicators.handlers import FoldHandler
+from services.indicators.adapters.fold_consumer import FoldLoop, SeekToStoredOffsets
+from services.indicators.adapters.fold_store import PostgresFoldStore
+from services.indicators.adapters.outbox import PostgresOutbox
+from services.indicators.adapters.publisher import KafkaChangePublisher
+from services.indicators.adapters.schema import migrate
+from services.indicators.adapters.totals import PostgresTotals
+from services.indicators.domain.values import Ledgers, plan_pairs
 from services.indicators.metrics import IndicatorsMetrics
+from services.indicators.service.folding import FoldHandler
+from services.indicators.service.relay import relay_forever
+from services.indicators.service.snapshot import Snapshot
 from services.indicators.settings import IndicatorsSettings
 from shared.kafka import ensure_topics, manual_consumer, reliable_producer
 from shared.plans import PlanSet
@@ -40,37 +43,27 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Indicators:
+    """The running service, as the entrypoints see it."""
+
     settings: IndicatorsSettings
     plans: PlanSet
     pool: asyncpg.Pool
     read_pool: asyncpg.Pool
-    store: IndicatorStore
+    fold_store: PostgresFoldStore
+    outbox: PostgresOutbox
+    totals: PostgresTotals
     consumer: AIOKafkaConsumer
     producer: AIOKafkaProducer
     metrics: IndicatorsMetrics
-    ledgers: Ledgers
+    snapshot: Snapshot
     supervisor: Supervisor
 
-    rows: list[tuple[str, str, date, Decimal]] | None = None
+    @property
+    def ledgers(self) -> Ledgers:
+        return self.snapshot.ledgers
 
     async def refresh(self) -> None:
-        rows = await self.store.monthly_rows()
-        rows.sort()
-        if rows == self.rows:
-            return  # nothing changed: the ledger (and the answers cached for it) stay
-        # CPU work in a thread: the fold's event loop is never held for long
-        ledgers = await asyncio.to_thread(Ledgers, self.plans, rows)
-        self.metrics.snapshot.values = await asyncio.to_thread(current_of, ledgers)
-        self.ledgers, self.rows = ledgers, rows
-
-
-def current_of(ledgers: Ledgers) -> dict[tuple[str, str, str], Progress]:
-    """Every known (plan, division, indicator) now."""
-    return {
-        (ledger.plan.id, code, indicator): progress
-        for ledger in ledgers
-        for (code, indicator), progress in ledger.current().items()
-    }
+        await self.snapshot.refresh()
 
 
 def plan_keys(plans: PlanSet) -> dict[str, tuple[str, list[tuple[str, str]]]]:
@@ -83,18 +76,11 @@ def plan_keys(plans: PlanSet) -> dict[str, tuple[str, list[tuple[str, str]]]]:
     return found
 
 
-async def refresh_snapshot_forever(app: Indicators, stopping: asyncio.Event) -> None:
-    while not stopping.is_set():
-        await app.refresh()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), app.settings.snapshot_refresh_seconds)
-
-
 @dataclass
 class _Connections:
     pool: asyncpg.Pool
     read_pool: asyncpg.Pool
-    store: IndicatorStore
+    fold_store: PostgresFoldStore
     consumer: AIOKafkaConsumer
     producer: AIOKafkaProducer
 
@@ -130,19 +116,20 @@ async def _connect(settings: IndicatorsSettings) -> _Connections:
             settings.db_schema,
             {"statement_timeout": str(settings.read_statement_timeout_ms)},
         )
-        store = IndicatorStore(pool, read_pool)
-        await store.migrate()
+        await migrate(pool)
+        fold_store = PostgresFoldStore(pool)
         consumer = manual_consumer(kafka, settings.consumer_group, "iprwatch-indicators")
         producer = reliable_producer(kafka, "iprwatch-indicators-relay")
         consumer.subscribe(
-            [kafka.events_topic], listener=SeekToStoredOffsets(consumer, store, kafka.events_topic)
+            [kafka.events_topic],
+            listener=SeekToStoredOffsets(consumer, fold_store, kafka.events_topic),
         )
         await consumer.start()
         await producer.start()
     except BaseException:
         await _close(consumer, producer, pool, read_pool)
         raise
-    return _Connections(pool, read_pool, store, consumer, producer)
+    return _Connections(pool, read_pool, fold_store, consumer, producer)
 
 
 def _log_retry(state: RetryCallState) -> None:
@@ -176,11 +163,12 @@ async def running(
     kafka = settings.kafka
     parts = await connect_patiently(settings)
     supervisor = Supervisor(metrics.registry)
+    outbox, totals = PostgresOutbox(parts.pool), PostgresTotals(parts.read_pool)
     app = Indicators(
-        settings, plans, parts.pool, parts.read_pool, parts.store, parts.consumer,
-        parts.producer, metrics, Ledgers(plans, []), supervisor,
+        settings, plans, parts.pool, parts.read_pool, parts.fold_store, outbox, totals,
+        parts.consumer, parts.producer, metrics, Snapshot(plans, totals, metrics), supervisor,
     )  # fmt: skip
-    changed = await parts.store.publish_changed_plans(plan_keys(plans))
+    changed = await outbox.publish_changed_plans(plan_keys(plans))
     if changed:
         log.info("plans new or changed since the last start: %s; their values are published",
                  ", ".join(changed))  # fmt: skip
@@ -190,25 +178,25 @@ async def running(
         log.warning("first snapshot failed; the refresher retries", exc_info=True)
     stopping = asyncio.Event()
     handler = FoldHandler(
-        plans, parts.store, KafkaDeadLetters(parts.producer, kafka.dead_letter_topic)
+        plans, parts.fold_store, KafkaDeadLetters(parts.producer, kafka.dead_letter_topic)
     )
     loop = FoldLoop(
         parts.consumer, handler, metrics, settings.batch_max_records, kafka.events_topic
     )
+    publisher = KafkaChangePublisher(parts.producer, kafka.indicators_topic)
     supervisor.start("fold", lambda: loop.run(stopping), stopping)
     supervisor.start(
         "relay",
         lambda: relay_forever(
-            parts.store,
-            parts.producer,
-            kafka.indicators_topic,
-            plans,
-            settings.outbox_poll_seconds,
-            stopping,
-        ),  # fmt: skip
+            outbox, totals, publisher, plans, settings.outbox_poll_seconds, stopping
+        ),
         stopping,
     )
-    supervisor.start("snapshot", lambda: refresh_snapshot_forever(app, stopping), stopping)
+    supervisor.start(
+        "snapshot",
+        lambda: app.snapshot.refresh_forever(settings.snapshot_refresh_seconds, stopping),
+        stopping,
+    )
     try:
         yield app
     finally:

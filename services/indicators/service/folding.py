@@ -1,30 +1,47 @@
-"""Turning a batch of Kafka records into acts, dead letters and one store transaction."""
+"""Folding a batch of Kafka records: parse into acts, apply once in one transaction, dead-letter.
+
+The rules of which records a transaction applies are `domain.batch.screen`'s; the deltas are
+`domain.fold`'s; this module runs them against the `FoldStore` port: claim the partitions'
+offsets, screen, record the fresh acts, read the states of their rights, add the deltas, bump
+the outbox, store the next offsets, dead-letter (inside the transaction: a record is
+dead-lettered once its offset is stored). A conflict retries the transaction; a record the
+database refuses is isolated by halving the batch until it is alone.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
-from services.indicators.adapters.store import (
-    RECORD_FAULTS,
-    BatchResult,
-    IndicatorStore,
-    Position,
-)
 from services.indicators.domain.acts import Act, Unfoldable, parse_record
+from services.indicators.domain.batch import (
+    BatchResult,
+    Position,
+    Record,
+    merged,
+    partitions_of,
+    screen,
+)
 from services.indicators.domain.fold import Deltas, Fold
 from services.indicators.domain.values import changed_keys
+from services.indicators.service.ports import (
+    Changed,
+    DeadLetters,
+    FoldStore,
+    FoldTransaction,
+    RecordFault,
+    TransactionConflict,
+)
 from shared.plans import PlanSet
 
 log = logging.getLogger(__name__)
 
 
-class DeadLetters(Protocol):
-    async def send(self, record: Any, reason: str, detail: str) -> None: ...
+DeadLetterer = Callable[[list[Position]], Awaitable[None]]
+ATTEMPTS = 5  # tries of one transaction that conflicts
 
 
 @dataclass(frozen=True)
@@ -39,7 +56,7 @@ class Prepared:
 class FoldHandler:
     """The fold counts every act, for no plan; the plans only say which keys changed."""
 
-    def __init__(self, plans: PlanSet, store: IndicatorStore, dead_letters: DeadLetters) -> None:
+    def __init__(self, plans: PlanSet, store: FoldStore, dead_letters: DeadLetters) -> None:
         self.plans = plans
         self.store = store
         self.dead_letters = dead_letters
@@ -84,7 +101,7 @@ class FoldHandler:
         reasons: list[str] = []
         ordered = sorted(batch.records, key=lambda item: (item[0].partition, item[0].offset))
         results = await self._apply_isolating(ordered, batch, problems, reasons, accept_gaps)
-        return _merge(results), reasons
+        return merged(results), reasons
 
     async def _apply_isolating(
         self,
@@ -106,15 +123,15 @@ class FoldHandler:
                 sent.append(problem.reason)
 
         try:
-            result = await self.store.apply(records, self.deltas, accept_gaps, dead_letter)
-        except RECORD_FAULTS as exc:
+            result = await self.apply(records, accept_gaps, dead_letter)
+        except RecordFault as exc:
             if len(records) == 1:
                 position, act = records[0]
                 if act is None:  # nothing of the record is stored: not its fault after all
                     raise
                 key = (position.topic, position.partition, position.offset)
                 record = batch.originals[key]
-                detail = f"{type(exc).__name__}: {exc}"[:500]
+                detail = str(exc)[:500]
                 log.warning("record %s/%d@%d cannot be stored: %s", position.topic,
                             position.partition, position.offset, detail)  # fmt: skip
                 problems[key] = (record, Unfoldable("unstorable", detail))
@@ -133,12 +150,52 @@ class FoldHandler:
         reasons.extend(sent)
         return [result]
 
+    async def apply(
+        self,
+        records: Sequence[Record],
+        accept_gaps: frozenset[int] = frozenset(),
+        dead_letter: DeadLetterer | None = None,
+    ) -> BatchResult:
+        """Apply records of one topic, in (partition, offset) order, exactly once."""
+        if not records:
+            return BatchResult(0, 0, 0, {})
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                async with self.store.transaction() as tx:
+                    return await self._apply(tx, records, accept_gaps, dead_letter)
+            except TransactionConflict:
+                if attempt == ATTEMPTS:
+                    raise
+                log.warning("batch transaction conflicted; retrying", exc_info=True)
+        raise AssertionError("unreachable")
+
+    async def _apply(
+        self,
+        tx: FoldTransaction,
+        records: Sequence[Record],
+        accept_gaps: frozenset[int],
+        dead_letter: DeadLetterer | None,
+    ) -> BatchResult:
+        topic = records[0][0].topic
+        floors = await tx.claim_offsets(topic, partitions_of(records))
+        batch = screen(records, floors, accept_gaps)
+        recorded = await tx.record(batch.fresh) if batch.fresh else []
+        states = await tx.states(recorded) if recorded else {}
+        deltas, changed = self.deltas(states, recorded)
+        await tx.add_deltas(deltas)
+        await tx.bump_outbox(changed)
+        if batch.next_offsets:
+            await tx.store_offsets(topic, batch.next_offsets)
+        if batch.dead and dead_letter is not None:
+            await dead_letter(batch.dead)
+        return batch.result(len(recorded))
+
     async def handle(self, records: Sequence[Any]) -> BatchResult:
         return (await self.commit(self.prepare(records)))[0]
 
     def deltas(
         self, states: dict[str, list[Act]], new: Sequence[Act]
-    ) -> tuple[Deltas, set[tuple[str, str, str, date]]]:
+    ) -> tuple[Deltas, set[Changed]]:
         """The deltas of the new acts given the recorded acts of their state keys, and the
         (plan, division, indicator, month) values they change."""
         deltas: Deltas = {}
@@ -153,18 +210,3 @@ class FoldHandler:
             self.fold.change(states.get(key, []), acts, deltas)
         kept = {k: a for k, a in deltas.items() if a != 0}
         return kept, changed_keys(self.plans, kept)
-
-
-def _merge(results: Sequence[BatchResult]) -> BatchResult:
-    if len(results) == 1:
-        return results[0]
-    gaps: dict[tuple[str, int], int] = {}
-    for result in results:
-        gaps.update(result.gaps)
-    return BatchResult(
-        sum(r.applied for r in results),
-        sum(r.duplicates for r in results),
-        sum(r.skipped for r in results),
-        gaps,
-        tuple(position for r in results for position in r.dead),
-    )

@@ -1,7 +1,9 @@
-"""The fold loop: consume ipr.events.v1 in batches, seek to the offsets stored with the totals.
+"""The fold's Kafka side: consume ipr.events.v1 in batches, seek to the offsets stored with
+the totals.
 
 Offsets live only in PostgreSQL (no Kafka commit): on assignment each partition resumes at
-the stored offset. While one batch commits, the next is fetched and parsed.
+the stored offset. While one batch commits, the next is fetched and parsed. What to apply is
+the service's (`service.folding`); where to seek after a gap is `domain.batch.GapPolicy`'s.
 """
 
 from __future__ import annotations
@@ -9,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
-from services.indicators.adapters.store import BatchResult, IndicatorStore
-from services.indicators.handlers import FoldHandler, Prepared
+from services.indicators.domain.batch import BatchResult, GapPolicy
 from services.indicators.metrics import IndicatorsMetrics
+from services.indicators.service.folding import FoldHandler, Prepared
+from services.indicators.service.ports import FoldStore
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 class SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
     """On assignment, resume each partition where the database says the fold stopped."""
 
-    def __init__(self, consumer: AIOKafkaConsumer, store: IndicatorStore, topic: str) -> None:
+    def __init__(self, consumer: AIOKafkaConsumer, store: FoldStore, topic: str) -> None:
         self.consumer = consumer
         self.store = store
         self.topic = topic
@@ -43,7 +45,7 @@ class SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 async def seek_to_stored(
-    consumer: AIOKafkaConsumer, store: IndicatorStore, topic: str, tps: Iterable[TopicPartition]
+    consumer: AIOKafkaConsumer, store: FoldStore, topic: str, tps: Iterable[TopicPartition]
 ) -> None:
     """Move the fetch position of each partition to the offset stored with the totals."""
     stored = await store.stored_offsets(topic)
@@ -70,8 +72,7 @@ class FoldLoop:
         self.handler = handler
         self.metrics = metrics
         self.max_records = max_records
-        self.repeated_gaps: Counter[tuple[str, int, int]] = Counter()
-        self.accept_gaps: set[int] = set()
+        self.gaps = GapPolicy()
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Fold until `stopping`; raises when PostgreSQL or Kafka fails (the supervisor runs it
@@ -107,7 +108,7 @@ class FoldLoop:
 
     async def _commit(self, prepared: Prepared) -> BatchResult:
         started = time.perf_counter()
-        result, reasons = await self.handler.commit(prepared, frozenset(self.accept_gaps))
+        result, reasons = await self.handler.commit(prepared, frozenset(self.gaps.accepted))
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
         for reason in reasons:
             self.metrics.dead_letters.labels(reason).inc()
@@ -117,15 +118,9 @@ class FoldLoop:
         return result
 
     async def _finish(self, result: BatchResult) -> None:
-        if not result.gaps:
-            self.repeated_gaps.clear()
-            self.accept_gaps.clear()
-        for (topic, partition), stored in result.gaps.items():
-            key = (topic, partition, stored)
-            self.repeated_gaps[key] += 1
-            if self.repeated_gaps[key] >= 5:
+        for (topic, partition), stored, accepted in self.gaps.after(result):
+            if accepted:
                 log.warning("partition %d: offsets below %d are gone; going on", partition, stored)
-                self.accept_gaps.add(partition)
             tp = TopicPartition(topic, partition)
             if tp in self.consumer.assignment():  # else its new owner seeks on assignment
                 log.info("partition %d starts past the stored offset %d: seeking back",

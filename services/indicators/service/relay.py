@@ -12,11 +12,9 @@ import asyncio
 import contextlib
 import logging
 
-from aiokafka import AIOKafkaProducer
-
-from services.indicators.adapters.store import IndicatorStore, Pending
 from services.indicators.domain.values import Ledger, Ledgers
-from shared.indicator_events import IndicatorChanged, SeriesPoint, to_kafka
+from services.indicators.service.ports import ChangePublisher, Outbox, Pending, Totals
+from shared.indicator_events import IndicatorChanged, SeriesPoint
 from shared.plans import PlanSet
 
 log = logging.getLogger(__name__)
@@ -43,30 +41,29 @@ def message_of(ledger: Ledger, row: Pending) -> IndicatorChanged:
 
 
 async def relay_once(
-    store: IndicatorStore, producer: AIOKafkaProducer, topic: str, plans: PlanSet
+    outbox: Outbox, totals: Totals, publisher: ChangePublisher, plans: PlanSet
 ) -> int:
-    rows = await store.pending()
+    rows = await outbox.pending()
     if not rows:
         return 0
-    ledgers = Ledgers(plans, await store.monthly_rows())
-    futures = []
+    ledgers = Ledgers(plans, await totals.monthly_rows())
+    changes = []
     for row in rows:
         if row.plan not in ledgers.by_plan:
             continue  # a plan no longer loaded: marked published, nobody reads it
         ledger = ledgers[row.plan]
         if not ledger.knows(row.district, row.indicator):
             continue
-        key, value, headers = to_kafka(message_of(ledger, row))
-        futures.append(await producer.send(topic, value, key=key, headers=headers))
-    await asyncio.gather(*futures)
-    await store.mark_published(rows)
+        changes.append(message_of(ledger, row))
+    await publisher.publish(changes)
+    await outbox.mark_published(rows)
     return len(rows)
 
 
 async def relay_forever(
-    store: IndicatorStore,
-    producer: AIOKafkaProducer,
-    topic: str,
+    outbox: Outbox,
+    totals: Totals,
+    publisher: ChangePublisher,
     plans: PlanSet,
     poll_seconds: float,
     stopping: asyncio.Event,
@@ -74,6 +71,6 @@ async def relay_forever(
     while not stopping.is_set():
         # One round per interval, busy or not: a round publishes the latest state of every key
         # changed since the last one, so waiting coalesces many changes into one message.
-        await relay_once(store, producer, topic, plans)
+        await relay_once(outbox, totals, publisher, plans)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), poll_seconds)
