@@ -18,24 +18,26 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
+from shared import event_types as types
+from shared.event_types import (
+    GI_PRODUCT,
+    GRANTED,
+    LAPSED,
+    MADRID,
+    PCT_FILED,
+    PLEDGE,
+    RECLASSIFIED,
+    RESTORED,
+    REVENUE,
+    SOFTWARE,
+    STATISTIC,
+    TM_LAPSED,
+    TM_REGISTERED,
+    TRANSFERRED,
+    WORK,
+)
 from shared.events import DATA_MODELS, EARLIEST_ACT, CloudEvent, from_kafka
 
-P = "cn.ipr."
-GRANTED = P + "patent.invention.granted"
-LAPSED = P + "patent.invention.lapsed"
-RESTORED = P + "patent.invention.restored"
-TRANSFERRED = P + "patent.invention.transferred"
-RECLASSIFIED = P + "patent.invention.reclassified"
-PCT_FILED = P + "pct.application.filed"
-TM_REGISTERED = P + "trademark.registered"
-TM_LAPSED = P + "trademark.lapsed"
-MADRID = P + "trademark.madrid.registered"
-GI_PRODUCT = P + "gi.product.registered"
-SOFTWARE = P + "copyright.software.registered"
-WORK = P + "copyright.work.registered"
-PLEDGE = P + "finance.pledge.registered"
-REVENUE = P + "service.revenue.reported"
-STATISTIC = P + "statistic.reported"
 # Types the fast path leaves to the contract: rare events, read by the pydantic models.
 CONTRACT_ONLY = frozenset({STATISTIC})
 
@@ -245,36 +247,36 @@ def _fast_data(  # noqa: C901 - one case per event type
     data: dict[str, Any],
 ) -> Act | None:
     match event_type:
-        case "cn.ipr.patent.invention.granted" | "cn.ipr.patent.invention.reclassified":
+        case types.GRANTED | types.RECLASSIFIED:
             high_value = data.get("high_value", False)
             if type(high_value) is not bool:
                 return None
             return Act(source, event_id, event_type, subject, district, time, high_value)
-        case "cn.ipr.patent.invention.lapsed":
+        case types.LAPSED:
             if not _optional_text(data, "reason", 256):
                 return None
-        case "cn.ipr.copyright.work.registered":
+        case types.WORK:
             if not _optional_text(data, "category", 64):
                 return None
-        case "cn.ipr.patent.invention.transferred":
+        case types.TRANSFERRED:
             origin = data["from_district"]
             if type(origin) is not str or not _DISTRICT.fullmatch(origin) or origin == district:
                 return None
             return Act(source, event_id, event_type, subject, district, time, None, origin)
-        case "cn.ipr.trademark.registered":
+        case types.TM_REGISTERED:
             agricultural = data.get("agricultural", False)
             indication = data.get("geographical_indication", False)
             if type(agricultural) is not bool or type(indication) is not bool:
                 return None
             return Act(source, event_id, event_type, subject, district, time, None, None,
                        agricultural, indication)  # fmt: skip
-        case "cn.ipr.finance.pledge.registered":
+        case types.PLEDGE:
             amount = _number(data["amount_cny"])
             if amount is None or not 0 < amount < 1e13:
                 return None
             return Act(source, event_id, event_type, subject, district, time,
                        amount=Decimal(repr(amount)))  # fmt: skip
-        case "cn.ipr.service.revenue.reported":
+        case types.REVENUE:
             amount, year = _number(data["amount_cny"]), data["year"]
             if amount is None or not 0 <= amount < 1e13:
                 return None

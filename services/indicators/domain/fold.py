@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from datetime import date, tzinfo
 from decimal import Decimal
 
-from services.indicators.domain.acts import (
+from services.indicators.domain.acts import Act
+from shared.event_types import (
     GI_PRODUCT,
     GRANTED,
     LAPSED,
@@ -33,7 +34,6 @@ from services.indicators.domain.acts import (
     TM_REGISTERED,
     TRANSFERRED,
     WORK,
-    Act,
 )
 
 Amount = int | Decimal

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.indicators.domain.acts import GRANTED, LAPSED, REVENUE, SOFTWARE, Act
+from services.indicators.domain.acts import Act
 from services.indicators.service.ports import (
     FoldStore,
     Outbox,
@@ -21,6 +21,7 @@ from services.indicators.service.ports import (
     RecordFault,
     Totals,
 )
+from shared.event_types import GRANTED, LAPSED, REVENUE, SOFTWARE
 
 T = datetime(2023, 5, 12, tzinfo=UTC)
 M5, M6 = date(2023, 5, 1), date(2023, 6, 1)

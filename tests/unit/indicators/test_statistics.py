@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from services.indicators.domain.acts import CONTRACT_ONLY, STATISTIC, Unfoldable, parse_record
+from services.indicators.domain.acts import CONTRACT_ONLY, Unfoldable, parse_record
+from shared.event_types import STATISTIC
 from shared.events import EXAMPLES, parse_event, to_kafka
 
 
