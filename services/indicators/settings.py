@@ -16,7 +16,10 @@ class IndicatorsSettings(BaseSettings):
     db_schema: str = "indicators"
     consumer_group: str = "iprwatch-indicators"
     batch_max_records: int = Field(default=5000, ge=1)
+    # The API's snapshot is refreshed when a fold transaction changed the totals (at most
+    # every `snapshot_min_interval_seconds`), and at least every `snapshot_refresh_seconds`.
     snapshot_refresh_seconds: float = Field(default=2.0, gt=0)
+    snapshot_min_interval_seconds: float = Field(default=0.1, ge=0)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     # The API's and the snapshot's reads use a pool of their own, so readers never take the
     # fold's connections; each statement of theirs is cancelled after the timeout.

@@ -23,6 +23,7 @@ from asyncpg.exceptions import (
     UndefinedTableError,
 )
 
+from services.indicators.adapters.changes import NOTIFY_SQL
 from services.indicators.adapters.outbox import bump_outbox
 from services.indicators.adapters.schema import STAGING_COLUMNS, STAGING_SQL
 from services.indicators.domain.acts import Act
@@ -161,6 +162,7 @@ class PostgresFoldTransaction:
             [k[0] for k, _ in items], [k[1] for k, _ in items], [k[2] for k, _ in items],
             [Decimal(a) for _, a in items],
         )  # fmt: skip
+        await self.conn.execute(NOTIFY_SQL)  # delivered at commit: the snapshots refresh
 
     async def bump_outbox(self, changed: Iterable[Changed]) -> None:
         await bump_outbox(self.conn, changed)

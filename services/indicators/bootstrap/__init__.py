@@ -20,6 +20,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
+from services.indicators.adapters.changes import PostgresChangeSignal
 from services.indicators.adapters.dead_letters import KafkaDeadLetters
 from services.indicators.adapters.fold_consumer import FoldLoop, SeekToStoredOffsets
 from services.indicators.adapters.fold_store import PostgresFoldStore
@@ -192,9 +193,15 @@ async def running(
         ),
         stopping,
     )
+    changes = PostgresChangeSignal(settings.postgres, settings.db_schema)
     supervisor.start(
         "snapshot",
-        lambda: app.snapshot.refresh_forever(settings.snapshot_refresh_seconds, stopping),
+        lambda: app.snapshot.refresh_forever(
+            changes,
+            settings.snapshot_refresh_seconds,
+            settings.snapshot_min_interval_seconds,
+            stopping,
+        ),
         stopping,
     )
     try:
@@ -202,4 +209,5 @@ async def running(
     finally:
         stopping.set()
         await supervisor.stop(timeout=5)
+        await changes.close()
         await parts.close()

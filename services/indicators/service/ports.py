@@ -97,6 +97,13 @@ class Totals(Protocol):
         ...
 
 
+class ChangeSignal(Protocol):
+    async def wait(self, timeout: float) -> None:
+        """Return once totals changed since the last return (committed by any process), or
+        after `timeout` seconds."""
+        ...
+
+
 class DeadLetters(Protocol):
     async def send(self, record: Any, reason: str, detail: str) -> None: ...
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from services.indicators.domain.values import Ledgers, Progress
 from services.indicators.metrics import IndicatorsMetrics
-from services.indicators.service.ports import Totals
+from services.indicators.service.ports import ChangeSignal, Totals
 from shared.plans import PlanSet
 
 
@@ -32,11 +32,20 @@ class Snapshot:
         self.metrics.snapshot.values = await asyncio.to_thread(current_of, ledgers)
         self.ledgers, self.rows = ledgers, rows
 
-    async def refresh_forever(self, every_seconds: float, stopping: asyncio.Event) -> None:
+    async def refresh_forever(
+        self,
+        changes: ChangeSignal,
+        every_seconds: float,
+        least_seconds: float,
+        stopping: asyncio.Event,
+    ) -> None:
+        """Refresh when the totals changed, at most every `least_seconds` (changes meanwhile
+        are read by the next refresh), and at least every `every_seconds`."""
         while not stopping.is_set():
             await self.refresh()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), every_seconds)
+                await asyncio.wait_for(stopping.wait(), least_seconds)
+            await changes.wait(max(0.0, every_seconds - least_seconds))
 
 
 def current_of(ledgers: Ledgers) -> dict[tuple[str, str, str], Progress]:
