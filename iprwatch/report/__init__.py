@@ -1,6 +1,6 @@
 """The monthly bulletin (统计月报): `iprwatch report`.
 
-`model` turns the indicators API's answers into what the bulletin says (pure), `source` reads
-them over HTTP, `render` writes the HTML (Jinja2) and the PDF (WeasyPrint), `cli` is the
-command.
+What the bulletin says, how it reads the indicators API and how it is laid out live in
+`shared.bulletin` (the alerts service mails the same bulletin); here are the command (`cli`)
+and the files it writes into its output folder (`render`).
 """

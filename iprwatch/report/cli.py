@@ -17,8 +17,10 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from iprwatch.report import model, render
-from iprwatch.report.source import (
+from iprwatch.report import render
+from shared.bulletin import model
+from shared.bulletin import render as bulletin_render
+from shared.bulletin.source import (
     ALERTS_URL_ENV,
     INDICATORS_URL_ENV,
     Endpoints,
@@ -133,9 +135,9 @@ def make_report(
         charts = progress.add_task("绘制图表 (charts)", total=len(bulletin.charts))
         images = []
         for chart in bulletin.charts:
-            images.append(render.chart_image(chart))
+            images.append(bulletin_render.chart_image(chart))
             progress.advance(charts)
-        page = render.html(bulletin, images)
+        page = bulletin_render.html(bulletin, images)
         pdf = progress.add_task("排版 PDF (WeasyPrint)", total=1)
         written = render.write(bulletin, page, out)
         progress.advance(pdf)

@@ -581,7 +581,8 @@ def supervised(state: StackState) -> list[str]:
 
 
 def service_addresses(ports: dict[str, int]) -> dict[str, str]:
-    """IPRWATCH_<NAME>_PORT and _URL of each service, as the services read them."""
+    """IPRWATCH_<NAME>_PORT and _URL of each service, as the services read them (alerts makes
+    its monthly bulletin from IPRWATCH_INDICATORS_URL)."""
     env: dict[str, str] = {}
     for name, port in ports.items():
         env[f"IPRWATCH_{name.upper()}_PORT"] = str(port)

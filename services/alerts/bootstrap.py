@@ -16,8 +16,10 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying, retry_if_exception_type
 
+from services.alerts.adapters.bulletin_maker import HttpBulletinMaker
 from services.alerts.adapters.leadership import Leadership
 from services.alerts.adapters.recipients_file import load_recipients
+from services.alerts.adapters.reports import PostgresReports
 from services.alerts.adapters.smtp import SmtpSender
 from services.alerts.adapters.store import AlertStore
 from services.alerts.adapters.webhook import WebhookSender
@@ -27,6 +29,7 @@ from services.alerts.entrypoints.consumer import consume_forever
 from services.alerts.entrypoints.loops import dispatch_forever, evaluate_forever
 from services.alerts.handlers import Alerting, Policy, SystemClock
 from services.alerts.metrics import AlertMetrics
+from services.alerts.service.bulletin import BulletinJob
 from services.alerts.settings import AlertsSettings
 from shared.kafka import ensure_topics, manual_consumer
 from shared.plan import load_plan
@@ -51,6 +54,7 @@ class Alerts:
     supervisor: Supervisor
     leadership: Leadership
     consumer: AIOKafkaConsumer | None = None
+    reports: PostgresReports | None = None  # the monthly bulletins made
 
 
 def policy_of(settings: AlertsSettings) -> Policy:
@@ -133,6 +137,34 @@ async def _start_consumer(settings: AlertsSettings) -> AIOKafkaConsumer:
     return consumer
 
 
+def _own_url(settings: AlertsSettings) -> str:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
+    return f"http://{host}:{settings.port}"
+
+
+async def _bulletins(
+    settings: AlertsSettings,
+    service: Alerts,
+    leading: Callable[[Callable[[], Awaitable[None]]], Callable[[], Awaitable[None]]],
+    stopping: asyncio.Event,
+) -> PostgresReports:
+    """The bulletins' table (created at start-up) and, if enabled, the monthly bulletin job
+    (service/bulletin.py), run by the leader only."""
+    reports = PostgresReports(service.pool)
+    await reports.migrate()
+    if settings.bulletin_enabled:
+        maker = HttpBulletinMaker(settings.indicators_url, _own_url(settings))
+        job = BulletinJob(
+            service.plans, service.alerting.recipients, maker, reports, service.alerting.clock,
+            settings.smtp.sender, holidays=settings.bulletin_holidays,
+        )  # fmt: skip
+        every = settings.bulletin_check_seconds
+        service.supervisor.start(
+            "bulletin", leading(lambda: job.run_forever(every, stopping)), stopping
+        )
+    return reports
+
+
 @asynccontextmanager
 async def running(
     settings: AlertsSettings, metrics: AlertMetrics, backoff: Backoff | None = None
@@ -195,6 +227,7 @@ async def running(
     supervisor.start(
         "dispatch", leading(lambda: dispatch_forever(dispatcher, pace, stopping)), stopping
     )
+    service.reports = await _bulletins(settings, service, leading, stopping)
     try:
         yield service
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import KafkaSettings, PlanSettings, PostgresSettings, SmtpSettings
@@ -53,6 +53,17 @@ class AlertsSettings(BaseSettings):
     # the lease that lets one replica evaluate and send at a time (adapters/leadership.py)
     leader_poll_seconds: float = Field(default=2.0, gt=0)  # a standby tries the lease this often
     leader_check_seconds: float = Field(default=1.0, gt=0)  # the leader checks its session
+    # The monthly bulletin (service/bulletin.py): made from the indicators API (the same
+    # variable `iprwatch report` reads) and mailed on each month's first working day.
+    indicators_url: str = Field(
+        default="http://127.0.0.1:8002",
+        validation_alias=AliasChoices("IPRWATCH_INDICATORS_URL", "indicators_url"),
+    )
+    bulletin_enabled: bool = True
+    # Chinese public holidays and make-up working days (chinesecalendar); off, or for a year
+    # the library has no schedule of: Monday to Friday.
+    bulletin_holidays: bool = True
+    bulletin_check_seconds: float = Field(default=900.0, gt=0)  # a round, and a retry, this often
 
     def plan_files(self) -> list[Path]:
         """The plan files to load: IPRWATCH_PLANS, else IPRWATCH_PLAN_FILE, else the bundled

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from iprwatch.cli import main
-from iprwatch.report import model, render
 from iprwatch.stack.processes import LOOPBACK, free_port
+from shared.bulletin import model, render
 from shared.plans import load_plans
 from shared.trajectory import month_end
 

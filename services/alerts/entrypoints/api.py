@@ -1,4 +1,5 @@
-"""The alerts JSON API: alerts, silences, the send log. Writes need the admin token.
+"""The alerts JSON API: alerts, silences, the send log, the bulletins (`reports_api`). Writes
+need the admin token.
 
 Every input is bounded (see docs/alerts.md): text is printable (no control characters, no lone
 surrogates) and of limited length, times are RFC 3339 with an offset of at most ±14:00 between
@@ -29,6 +30,7 @@ from pydantic import (
 from services.alerts.bootstrap import Alerts
 from services.alerts.domain.numbers import SHANGHAI
 from services.alerts.domain.silences import Matcher, Silence
+from services.alerts.entrypoints.reports_api import add_report_routes
 from shared.read_access import ReadAccess
 
 # A silence lasts at most two years: longer is a typo (or 1e12 seconds), not a plan.
@@ -392,4 +394,5 @@ def api_router(read_access: ReadAccess) -> APIRouter:
             for r in rows
         ]
 
+    add_report_routes(router, reading, read_responses)
     return router
