@@ -16,20 +16,27 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying, retry_if_exception_type
 
+from services.alerts.adapters.alert_states import PgAlerts, PgConclusions
 from services.alerts.adapters.bulletin_maker import HttpBulletinMaker
+from services.alerts.adapters.clock import SystemClock
+from services.alerts.adapters.indicator_changes import consume_forever
 from services.alerts.adapters.leadership import Leadership
 from services.alerts.adapters.recipients_file import load_recipients
 from services.alerts.adapters.reports import PostgresReports
+from services.alerts.adapters.schema import migrate
+from services.alerts.adapters.send_log import PgSendLog
+from services.alerts.adapters.series import PgSeries
+from services.alerts.adapters.silences import PgSilences
 from services.alerts.adapters.smtp import SmtpSender
-from services.alerts.adapters.store import AlertStore
 from services.alerts.adapters.webhook import WebhookSender
-from services.alerts.dispatch import Dispatcher
 from services.alerts.domain.numbers import SHANGHAI
-from services.alerts.entrypoints.consumer import consume_forever
-from services.alerts.entrypoints.loops import dispatch_forever, evaluate_forever
-from services.alerts.handlers import Alerting, Policy, SystemClock
 from services.alerts.metrics import AlertMetrics
+from services.alerts.service.alerting import Alerting
 from services.alerts.service.bulletin import BulletinJob
+from services.alerts.service.dispatch import Dispatcher
+from services.alerts.service.loops import dispatch_forever, evaluate_forever
+from services.alerts.service.policy import Policy
+from services.alerts.service.ports import Clock, Key, Points, Repositories
 from services.alerts.settings import AlertsSettings
 from shared.kafka import ensure_topics, manual_consumer
 from shared.plan import load_plan
@@ -49,7 +56,8 @@ class Alerts:
     settings: AlertsSettings
     plans: PlanSet
     pool: asyncpg.Pool
-    store: AlertStore
+    repositories: Repositories
+    clock: Clock
     alerting: Alerting
     supervisor: Supervisor
     leadership: Leadership
@@ -101,12 +109,18 @@ def legacy_plan_id(settings: AlertsSettings) -> str:
     return load_plan(settings.plan.plan_file).id
 
 
-async def _open_store(settings: AlertsSettings) -> AlertStore:
+def repositories_of(pool: asyncpg.Pool) -> Repositories:
+    return Repositories(
+        PgSeries(pool), PgAlerts(pool), PgConclusions(pool), PgSendLog(pool), PgSilences(pool)
+    )
+
+
+async def _open_pool(settings: AlertsSettings) -> asyncpg.Pool:
+    """A pool on the alerts schema, the schema created (or an older one moved)."""
     pool = await create_pool(settings.postgres, settings.db_schema)
     try:
-        store = AlertStore(pool)
         legacy = legacy_plan_id(settings)
-        moved = await store.migrate(legacy)
+        moved = await migrate(pool, legacy)
         if moved:
             log.warning(
                 "moved the tables of a one-plan installation to per-plan keys",
@@ -115,7 +129,16 @@ async def _open_store(settings: AlertsSettings) -> AlertStore:
     except BaseException:
         await pool.close()
         raise
-    return store
+    return pool
+
+
+async def stored_series(settings: AlertsSettings, plan: str) -> dict[Key, Points]:
+    """The series the service holds for `plan` (the backtest's default history)."""
+    pool = await _open_pool(settings)
+    try:
+        return await PgSeries(pool).all_series(plan)
+    finally:
+        await pool.close()
 
 
 async def _session(settings: AlertsSettings) -> asyncpg.Connection:
@@ -177,13 +200,13 @@ async def running(
     plans = load_plans(settings.plan_files())
     log.info("plans loaded", extra={"plans": list(plans.ids)})
     recipients = load_recipients(settings.recipients_file)
-    store = await when_reachable("PostgreSQL", lambda: _open_store(settings), backoff)
-    pool = store.pool
+    pool = await when_reachable("PostgreSQL", lambda: _open_pool(settings), backoff)
+    repositories = repositories_of(pool)
     clock = SystemClock(settings.now.astimezone(SHANGHAI).date() if settings.now else None)
     policy = policy_of(settings)
-    alerting = Alerting(store, plans, recipients, policy, clock, metrics)
+    alerting = Alerting(repositories, plans, recipients, policy, clock, metrics)
     dispatcher = Dispatcher(
-        store,
+        repositories,
         recipients,
         policy,
         clock,
@@ -200,7 +223,7 @@ async def running(
     )
     leadership.on_change = lambda leading: metrics.leader.set(1 if leading else 0)
     supervisor = Supervisor(metrics.registry, backoff)
-    service = Alerts(settings, plans, pool, store, alerting, supervisor, leadership)
+    service = Alerts(settings, plans, pool, repositories, clock, alerting, supervisor, leadership)
     stopping = asyncio.Event()
     every, pace = settings.evaluation_interval_seconds, settings.dispatch_interval_seconds
 

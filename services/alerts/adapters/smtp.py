@@ -17,17 +17,10 @@ from pathlib import Path
 import aiosmtplib
 from aiosmtplib import SMTPResponseException
 
+from services.alerts.service.ports import AmbiguousDelivery, Rejected
 from shared.settings import SmtpSettings
 
 _PERIOD = re.compile(rb"(?m)^\.")
-
-
-class AmbiguousDelivery(Exception):
-    """The end of data was written but no verdict came back: the server may hold the mail."""
-
-
-class Rejected(Exception):
-    """The server refused the message after the end of data: it does not hold it."""
 
 
 class SmtpSender:

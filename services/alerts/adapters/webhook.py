@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from services.alerts.adapters.smtp import AmbiguousDelivery, Rejected
+from services.alerts.service.ports import AmbiguousDelivery, Rejected
 
 
 class WebhookSender:

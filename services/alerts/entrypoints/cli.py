@@ -82,19 +82,11 @@ def read_history(path: Path) -> History:
 
 
 async def _history_from_database(plan: str) -> History:
-    from services.alerts.adapters.store import AlertStore
-    from services.alerts.bootstrap import legacy_plan_id
+    from services.alerts.bootstrap import stored_series
     from services.alerts.settings import AlertsSettings
-    from shared.postgres import create_pool
 
-    settings = AlertsSettings()
-    pool = await create_pool(settings.postgres, settings.db_schema)
-    try:
-        store = AlertStore(pool)
-        await store.migrate(legacy_plan_id(settings))
-        return {(d, i): points for (_, d, i), points in (await store.all_series(plan)).items()}
-    finally:
-        await pool.close()
+    series = await stored_series(AlertsSettings(), plan)
+    return {(d, i): points for (_, d, i), points in series.items()}
 
 
 def choose_plan(name: str | None) -> Plan:

@@ -74,31 +74,38 @@ async def test_a_stale_message_changes_nothing_and_a_restart_redecides_nothing(
 
         async def consumed() -> bool:  # counted before its evaluation ends: wait for both
             stale = metrics.changes.labels("stale")._value.get()
-            return stale == 1.0 and bool(await alerts.store.alerts("firing", None, None))
+            return stale == 1.0 and bool(
+                await alerts.repositories.alerts.alerts("firing", None, None)
+            )
 
         await eventually(consumed)
         assert metrics.changes.labels("applied")._value.get() == 1.0
-        assert await alerts.store.points(PLAN, "500111", GI) == BEHIND
-        [row] = await alerts.store.alerts("firing", None, None)
-        assert (row["district"], row["indicator"], row["epoch"]) == ("500111", GI)[:2] + (1,)
+        assert await alerts.repositories.series.points(PLAN, "500111", GI) == BEHIND
+        [row] = await alerts.repositories.alerts.alerts("firing", None, None)
+        assert (row.district, row.indicator, row.alert.epoch) == ("500111", GI)[:2] + (1,)
         assert metrics.snapshot.firing == {("chongqing-14th-fyp", "500111", GI): "critical"}
         assert await wait_for_mails(mail_folder, f"d-{unique}@dazu.example", 1)
         assert await wait_for_mails(mail_folder, f"c-{unique}@chongqing.example", 1)
 
         async def both_sent() -> bool:
-            return [r["status"] for r in await alerts.store.send_log()] == ["sent", "sent"]
+            return [r.status for r in await alerts.repositories.send_log.send_log()] == [
+                "sent",
+                "sent",
+            ]
 
         await eventually(both_sent)
-        log_before = [(r["message_id"], r["status"]) for r in await alerts.store.send_log()]
+        log_before = [
+            (r.message_id, r.status) for r in await alerts.repositories.send_log.send_log()
+        ]
 
     metrics = AlertMetrics()
     async with running(settings, metrics) as alerts:
         await asyncio.sleep(1.5)  # a few evaluations and dispatch rounds
-        [row] = await alerts.store.alerts("firing", None, None)
-        assert row["epoch"] == 1
-        assert [(r["message_id"], r["status"]) for r in await alerts.store.send_log()] == (
-            log_before
-        )
+        [row] = await alerts.repositories.alerts.alerts("firing", None, None)
+        assert row.alert.epoch == 1
+        assert [
+            (r.message_id, r.status) for r in await alerts.repositories.send_log.send_log()
+        ] == (log_before)
         assert metrics.changes.labels("applied")._value.get() == 0.0  # offsets were committed
 
 
@@ -248,6 +255,6 @@ async def test_two_replicas_one_leads_and_a_takeover_sends_nothing_twice(
             await asyncio.sleep(1.5)
             assert len(await wait_for_mails(mail_folder, dazu, 2, 0)) == 2
             assert "马德里" in str(mails[1]["Subject"])
-            firing = await second.store.alerts("firing", None, None)
-            assert sorted(r["indicator"] for r in firing) == [GI, madrid]
+            firing = await second.repositories.alerts.alerts("firing", None, None)
+            assert sorted(r.indicator for r in firing) == [GI, madrid]
             assert second_metrics.leader._value.get() == 1

@@ -8,7 +8,9 @@ import json
 import pytest
 
 from iprwatch.cli import main
-from services.alerts.adapters.store import AlertStore
+from services.alerts.adapters.alert_states import PgAlerts
+from services.alerts.adapters.schema import migrate
+from services.alerts.adapters.series import PgSeries
 from shared.postgres import create_pool
 from shared.settings import PostgresSettings
 
@@ -22,8 +24,8 @@ async def test_the_backtest_reads_the_stored_series(
     schema = f"{db_schema}_alerts"
     pool = await create_pool(postgres_settings, schema)
     try:
-        store = AlertStore(pool)
-        await store.migrate()
+        await migrate(pool)
+        store = PgSeries(pool)
         series = [("2021-03", 1.0), ("2022-03", 4.0)]
         madrid = "madrid_registrations_cumulative"
         assert await store.save_series("chongqing-14th-fyp", "500111", madrid, 3, series)
@@ -72,12 +74,12 @@ async def test_the_tables_of_a_one_plan_installation_move_to_per_plan_keys(
     pool = await create_pool(postgres_settings, f"{db_schema}_old")
     try:
         await pool.execute(OLD_TABLES)
-        store = AlertStore(pool)
-        assert await store.migrate("chongqing-14th-fyp") == ["series", "alerts", "notice_items"]
-        assert await store.migrate("chongqing-14th-fyp") == []  # once
+        assert await migrate(pool, "chongqing-14th-fyp") == ["series", "alerts", "notice_items"]
+        assert await migrate(pool, "chongqing-14th-fyp") == []  # once
+        store = PgSeries(pool)
         gi = "geographical_indications"
         assert await store.points("chongqing-14th-fyp", "500111", gi) == [("2024-05", 3.0)]
-        state, _ = await store.alert("chongqing-14th-fyp", "500111", gi)
+        state, _ = await PgAlerts(pool).alert("chongqing-14th-fyp", "500111", gi)
         assert (state.state, state.epoch) == ("firing", 2)
         # seq 0: the first per-plan message replaces the old series, whatever its seq
         assert await store.save_series("chongqing-14th-fyp", "500111", gi, 1, [("2024-06", 4.0)])

@@ -73,9 +73,8 @@ async def test_the_final_evaluation_is_sent_once_and_a_late_change_is_told_once(
     async with running(on(settings, "2025-06-30"), AlertMetrics()) as alerts:
         [firing] = await wait_for_mails(mail_folder, dazu, 1)
         assert "告警:大足区 马德里商标国际注册" in str(firing["Subject"])
-        assert [r["state"] for r in await alerts.store.alerts(None, None, None)] == [
-            "inactive", "firing",
-        ]  # fmt: skip
+        rows = await alerts.repositories.alerts.alerts(None, None, None)
+        assert [r.alert.state for r in rows] == ["inactive", "firing"]
     # The plan period ends; the last values arrive: GI reached 7, Madrid stayed at 8 of 10.
     await produce(settings.kafka, [change("500111", MADRID, 2, [*madrid, ("2025-12", 8.0)]),
                                    change("500111", GI, 2, [("2025-12", 7.0)])])  # fmt: skip
@@ -94,8 +93,8 @@ async def test_the_final_evaluation_is_sent_once_and_a_late_change_is_told_once(
         [city_final] = (await wait_for_mails(mail_folder, city, 2))[1:]
         assert "重庆市 · 知识产权服务业营业收入:无数据" in text_of(city_final)
         assert "已达成 1 项,未达成 1 项,无数据 2 项" in str(city_final["Subject"])
-        rows = await alerts.store.alerts(None, None, None, plan=P14)
-        assert [(r["indicator"], r["state"], r["status"]) for r in rows] == [
+        rows = await alerts.repositories.alerts.alerts(None, None, None, plan=P14)
+        assert [(r.indicator, r.alert.state, r.status) for r in rows] == [
             (GI, "inactive", "achieved"), (MADRID, "inactive", "missed"),
         ]  # fmt: skip
         await asyncio.sleep(1.0)  # evaluations go on: nothing more is sent
@@ -115,8 +114,8 @@ async def test_the_final_evaluation_is_sent_once_and_a_late_change_is_told_once(
         await asyncio.sleep(1.5)
     async with running(ended, AlertMetrics()) as alerts:
         await asyncio.sleep(1.5)
-        outcomes = await alerts.store.outcomes(P14)
-        assert (outcomes[("500111", MADRID)]["outcome"], outcomes[("500111", MADRID)]["revision"]) \
+        outcomes = await alerts.repositories.conclusions.outcomes(P14)
+        assert (outcomes[("500111", MADRID)].outcome, outcomes[("500111", MADRID)].revision) \
             == ("achieved", 2)  # fmt: skip
     assert (len(mails_to(mail_folder, dazu)), len(mails_to(mail_folder, city))) == (3, 3)
 
@@ -141,11 +140,11 @@ async def test_two_plans_over_one_division_keep_their_own_alerts(
         [mail] = await wait_for_mails(mail_folder, f"d-{unique}@dazu.example", 1)
 
         async def evaluated() -> bool:
-            return len(await alerts.store.alerts(None, None, None)) == 2
+            return len(await alerts.repositories.alerts.alerts(None, None, None)) == 2
 
         await eventually(evaluated)
-        rows = await alerts.store.alerts(None, None, None)
-        assert [(r["plan"], r["state"], r["status"], r["epoch"]) for r in rows] == [
+        rows = await alerts.repositories.alerts.alerts(None, None, None)
+        assert [(r.plan, r.alert.state, r.status, r.alert.epoch) for r in rows] == [
             (P14, "firing", "behind", 1), ("dazu-pilot", "inactive", "on_track", 0),
         ]  # fmt: skip
         assert '"十四五"规划(2021—2025年) 告警:大足区' in str(mail["Subject"])
@@ -161,5 +160,5 @@ async def test_two_plans_over_one_division_keep_their_own_alerts(
         assert metrics.snapshot.firing == {
             (P14, "500111", GI): "critical", ("dazu-pilot", "500111", GI): "critical",
         }  # fmt: skip
-        [row] = await alerts.store.alerts("firing", None, None, plan=P14)
-        assert row["epoch"] == 1  # the other plan's alert changed nothing of this one
+        [row] = await alerts.repositories.alerts.alerts("firing", None, None, plan=P14)
+        assert row.alert.epoch == 1  # the other plan's alert changed nothing of this one

@@ -63,7 +63,7 @@ def test_a_bad_history_row_is_named(tmp_path: Path) -> None:
 
 
 def test_the_targeted_keys_of_the_bundled_plan() -> None:
-    from services.alerts.handlers import targeted_keys
+    from shared.outcomes import targeted_keys
 
     assert targeted_keys(load_plan(default_plan_path())) == [
         ("500000", "ip_service_revenue_cny"),

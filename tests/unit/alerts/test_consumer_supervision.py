@@ -11,9 +11,9 @@ from typing import Any, cast
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry
 
-from services.alerts.entrypoints.consumer import consume_batch, consume_forever
-from services.alerts.handlers import Alerting
+from services.alerts.adapters.indicator_changes import consume_batch, consume_forever
 from services.alerts.metrics import AlertMetrics
+from services.alerts.service.alerting import Alerting
 from shared.indicator_events import IndicatorChanged, SeriesPoint, to_kafka
 from shared.supervision import Backoff, Supervisor
 

@@ -7,74 +7,52 @@ Every key is (plan, district, indicator): one event history feeds every plan, ea
 own series and alerts. By the date in its time zone a plan is `upcoming` (nothing is
 evaluated), `in_progress` (alerts run their life cycle) or `ended`: its open alerts are closed
 into one final evaluation (终期评估) per recipient, once, and a later change of an outcome is
-told once. The end of a plan is decided only after the consumer has once read to the end of
-the topic (`caught_up`), so a fresh start does not conclude on an empty store.
+told once (`conclusion.py`). The end of a plan is decided only after the consumer has once
+read to the end of the topic (`caught_up`), so a fresh start does not conclude on an empty
+store.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
-from services.alerts.adapters.store import AlertStore
 from services.alerts.domain.assessment import assess
-from services.alerts.domain.evaluation import evaluation_recipients, final_snapshot, outcome_row
-from services.alerts.domain.lifecycle import AlertState, repeat_due, step
-from services.alerts.domain.notices import FINAL_INDICATOR, Item
-from services.alerts.domain.numbers import SHANGHAI
+from services.alerts.domain.lifecycle import repeat_due, step
+from services.alerts.domain.notices import Item
 from services.alerts.domain.recipients import Recipients
 from services.alerts.domain.snapshots import snapshot_of
 from services.alerts.metrics import AlertMetrics
+from services.alerts.service.conclusion import Conclusion
+from services.alerts.service.policy import Policy
+from services.alerts.service.ports import Clock, Key, Notice, Points, Repositories
 from shared.indicator_events import IndicatorChanged
-from shared.outcomes import Outcome, outcomes, targeted_keys
+from shared.outcomes import targeted_keys
 from shared.plan import Plan
 from shared.plans import PlanSet
-from shared.status import month_points
 from shared.trajectory import required_value
 
-__all__ = ["Alerting", "Clock", "Policy", "SystemClock", "targeted_keys"]
-
 log = logging.getLogger(__name__)
-
-Key = tuple[str, str, str]  # (plan, district, indicator)
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-    def today(self) -> date: ...
-    def plan_today(self, plan: Plan) -> date: ...
-
-
-@dataclass(frozen=True)
-class Policy:
-    for_span: timedelta
-    hold_down: timedelta
-    repeat_interval: timedelta
-    group_wait: timedelta
-    retry_base: float
-    retry_max: float
-    window: int = 24
 
 
 class Alerting:
     def __init__(
         self,
-        store: AlertStore,
+        repositories: Repositories,
         plans: PlanSet,
         recipients: Recipients,
         policy: Policy,
         clock: Clock,
         metrics: AlertMetrics,
     ) -> None:
-        self.store, self.plans, self.recipients = store, plans, recipients
+        self.repositories, self.plans, self.recipients = repositories, plans, recipients
         self.policy, self.clock, self.metrics = policy, clock, metrics
         self.lock = asyncio.Lock()
         self.caught_up = asyncio.Event()  # set by the consumer once it read to the end
+        self.conclusion = Conclusion(repositories, recipients, clock, metrics)
 
     def _plan(self, plan_id: str) -> Plan | None:
         try:
@@ -88,11 +66,15 @@ class Alerting:
         """Store the series if it is newer than what we hold, then evaluate; False if stale."""
         points = [(p.month, p.value) for p in change.series]
         if not points and change.value is not None:
-            held = dict(await self.store.points(change.plan, change.district, change.indicator))
+            held = dict(
+                await self.repositories.series.points(
+                    change.plan, change.district, change.indicator
+                )
+            )
             held[change.month] = change.value
             points = sorted(held.items())
         async with self.lock:
-            fresh = await self.store.save_series(
+            fresh = await self.repositories.series.save_series(
                 change.plan, change.district, change.indicator, change.seq, points
             )
             self.metrics.changes.labels("applied" if fresh else "stale").inc()
@@ -117,7 +99,7 @@ class Alerting:
         rows = [(c.plan, c.district, c.indicator, c.seq, [(p.month, p.value) for p in c.series])
                 for c in latest.values()]  # fmt: skip
         async with self.lock:
-            stored = await self.store.save_many(rows)
+            stored = await self.repositories.series.save_many(rows)
             self.metrics.changes.labels("applied").inc(len(stored))
             self.metrics.changes.labels("stale").inc(superseded + len(latest) - len(stored))
             for plan, district, indicator, seq, points in rows:
@@ -151,7 +133,7 @@ class Alerting:
                     if required is not None:
                         self.metrics.snapshot.required[(plan.id, district, indicator)] = required
             for (plan_id, district, indicator), points in sorted(
-                (await self.store.all_series()).items()
+                (await self.repositories.series.all_series()).items()
             ):
                 if self._has_target(plan_id, district, indicator):
                     await self._evaluate(plan_id, district, indicator, points)
@@ -162,9 +144,7 @@ class Alerting:
             for key in [k for k in table if k[0] == plan_id]:
                 table.pop(key)
 
-    async def _evaluate(
-        self, plan_id: str, district: str, indicator: str, points: list[tuple[str, float]]
-    ) -> None:
+    async def _evaluate(self, plan_id: str, district: str, indicator: str, points: Points) -> None:
         plan = self._plan(plan_id)
         try:
             if plan is None:
@@ -180,7 +160,7 @@ class Alerting:
             return
         now, today, p = self.clock.now(), self.clock.plan_today(plan), self.policy
         if plan.state(today) != "in_progress":
-            return  # upcoming: nothing yet; ended: see _conclude
+            return  # upcoming: nothing yet; ended: see conclusion.py
         a = assess(plan, district, indicator, points, today, p.window)
         key = (plan.id, district, indicator)
         if a.status == "no_target":
@@ -189,7 +169,7 @@ class Alerting:
             self.metrics.snapshot.required[key] = a.required
         if a.forecast is not None:
             self.metrics.snapshot.forecast[key] = a.forecast.value
-        prev, repeats = await self.store.alert(plan.id, district, indicator)
+        prev, repeats = await self.repositories.alerts.alert(plan.id, district, indicator)
         alert, transition = step(prev, a.alerting, a.severity, now, p.for_span, p.hold_down)
         snapshot = snapshot_of(a, plan, points, now, today)
         snapshot["firing_since"] = alert.firing_since.isoformat() if alert.firing_since else None
@@ -198,18 +178,20 @@ class Alerting:
             return [(c, r, Item(district, indicator, alert.epoch, kind, repeat, snapshot, plan.id))
                     for c, r in targets]  # fmt: skip
 
-        notices: list[tuple[str, str, Item]] = []
+        notices: list[Notice] = []
         if transition == "firing":
             repeats = 0
             notices = items("firing", self._targets(plan, district))
         elif transition == "resolved":
-            told = await self.store.notified_recipients(plan.id, district, indicator, alert.epoch)
+            told = await self.repositories.send_log.notified_recipients(
+                plan.id, district, indicator, alert.epoch
+            )
             notices = items("resolved", told)
         elif repeat_due(alert, now, p.repeat_interval):
             repeats += 1
             alert = replace(alert, last_notified_at=now)
             notices = items("repeat", self._targets(plan, district), repeats)
-        await self.store.save_alert(
+        await self.repositories.alerts.save_alert(
             plan.id, district, indicator, alert, repeats, a.status, snapshot, notices, now
         )
         if alert.state == "firing":
@@ -242,111 +224,4 @@ class Alerting:
             return
         for plan in self.plans:
             if plan.id in plan_ids and plan.state(self.clock.plan_today(plan)) == "ended":
-                await self._conclude(plan)
-
-    async def _conclude(self, plan: Plan) -> None:
-        """Judge an ended plan's outcomes. The first time: close its open alerts and queue one
-        final evaluation per recipient. Later: tell each changed outcome once."""
-        now = self.clock.now()
-        keys = targeted_keys(plan)
-        stored = await self.store.all_series(plan.id)
-        series = {(d, i): month_points(points) for (_, d, i), points in stored.items()}
-        found = outcomes(plan, series, keys)
-        first = not await self.store.concluded(plan.id)
-        if first and all(o.outcome == "no_data" for o in found if o.target is not None):
-            # Nothing of the plan's targets has any data yet (a new installation before its
-            # backfill, an area whose registries send nothing here): a final evaluation of
-            # "no data" everywhere tells an official nothing; it waits for the first value.
-            return
-        held = {} if first else await self.store.outcomes(plan.id)
-        changed = [o for o in found if o.key in held and held[o.key]["outcome"] != o.outcome]
-        if not first:
-            news = [o for o in found if o.key not in held]
-            values = [o for o in found if o.key in held and _moved(held[o.key], o)]
-            if not changed and not news and not values:
-                return
-        revisions = {o.key: int(held[o.key]["revision"]) if o.key in held else 1 for o in found}
-        for o in changed:
-            revisions[o.key] += 1
-        closed = await self._closing(plan, found, now) if first else []
-        notices: list[tuple[str, str, Item]] = []
-        if first:
-            closed_keys = {(d, i) for d, i, _, _, snap in closed if snap.get("closed_by")}
-            for recipient, divisions in evaluation_recipients(self.recipients, plan).items():
-                rows = [o for o in found if divisions is None or o.division in divisions]
-                if not rows:
-                    continue
-                snap = final_snapshot(plan, rows, closed_keys, now)
-                notices.append(("email", recipient, Item(
-                    plan.city.code, FINAL_INDICATOR, 1, "final", 0, snap, plan.id)))  # fmt: skip
-        for o in changed:
-            was = str(held[o.key]["outcome"])
-            snap = outcome_row(plan, o, now, was)
-            item = Item(o.division, o.indicator, revisions[o.key], "outcome", 0, snap, plan.id)
-            for recipient in self.recipients.for_alert(o.division, plan.city.code):
-                notices.append(("email", recipient, item))
-        done = await self.store.conclude(plan.id, found, revisions, closed, notices, now, first)
-        if not done:
-            return
-        for d, i, *_ in closed:
-            self.metrics.snapshot.firing.pop((plan.id, d, i), None)
-        log.info(
-            "final evaluation" if first else "outcomes changed",
-            extra={"plan": plan.id, "outcomes": len(found), "changed": len(changed),
-                   "alerts_closed": len(closed), "notices": len(notices)},
-        )  # fmt: skip
-
-    async def _closing(
-        self, plan: Plan, found: Sequence[Outcome], now: datetime
-    ) -> list[tuple[str, str, AlertState, str, dict[str, Any]]]:
-        """The plan's alerts as the plan ends: a firing one resolved (into the final
-        evaluation, told by it), a pending one dropped; each one's status is its outcome."""
-        by_key = {o.key: o for o in found}
-        closed = []
-        for row in await self.store.alerts(None, None, None, plan=plan.id):
-            key = (row["district"], row["indicator"])
-            if row["state"] == "inactive":
-                alert = AlertState(severity=row["severity"], resolved_at=row["resolved_at"],
-                                   epoch=row["epoch"])  # fmt: skip
-            else:
-                resolved_at = now if row["state"] == "firing" else row["resolved_at"]
-                alert = AlertState(severity=row["severity"], resolved_at=resolved_at,
-                                   epoch=row["epoch"])  # fmt: skip
-            o = by_key.get(key)
-            snapshot = dict(json_of(row["snapshot"]))
-            snapshot["outcome"] = o.outcome if o else "no_target"
-            if row["state"] == "firing":
-                snapshot["closed_by"] = "final_evaluation"
-            closed.append((key[0], key[1], alert, snapshot["outcome"], snapshot))
-        return closed
-
-
-def _moved(row: Any, o: Outcome) -> bool:
-    """A held outcome whose value or period changed (its kind unchanged: told no one)."""
-    return bool((row["value"], row["period"]) != (o.value, o.period))
-
-
-def json_of(raw: Any) -> dict[str, Any]:
-    value = json.loads(raw) if isinstance(raw, str | bytes) else raw
-    return dict(value)
-
-
-class SystemClock:
-    """Real time; with `fixed_today`, every plan's "today" stays on that day (tests, demos)."""
-
-    def __init__(self, fixed_today: date | None = None) -> None:
-        self.fixed_today = fixed_today
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def today(self) -> date:
-        if self.fixed_today is not None:
-            return self.fixed_today
-        return datetime.now(SHANGHAI).date()
-
-    def plan_today(self, plan: Plan) -> date:
-        """The date in the plan's time zone (or the fixed day)."""
-        if self.fixed_today is not None:
-            return self.fixed_today
-        return plan.today(self.now())
+                await self.conclusion.conclude(plan)

@@ -5,10 +5,11 @@ a message whose `seq` is not newer than the stored one changes nothing. A record
 be parsed is logged with its position and counted (`outcome="invalid"`), then passed over: it
 carries no state that a later message of the same key would not carry whole.
 
-The loop runs under the service's supervisor. When storing a batch fails (PostgreSQL away) or
-its commit fails (Kafka away), the consumer is first rewound to the batch's first record in
-each partition and the failure is raised: the supervisor restarts the loop after its backoff,
-and the same records are read again. Nothing fetched is ever passed over unstored.
+The loop drives the service layer's `ChangeSink` (Alerting) and runs under the service's
+supervisor, only while this replica leads (bootstrap). When storing a batch fails (PostgreSQL
+away) or its commit fails (Kafka away), the consumer is first rewound to the batch's first
+record in each partition and the failure is raised: the supervisor restarts the loop after
+its backoff, and the same records are read again. Nothing fetched is ever passed over unstored.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pydantic import ValidationError
 
-from services.alerts.handlers import Alerting
+from services.alerts.service.ports import ChangeSink
 from shared.indicator_events import IndicatorChanged, from_kafka
 
 log = logging.getLogger(__name__)
@@ -28,14 +29,14 @@ Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 
 
 async def consume_forever(
-    consumer: AIOKafkaConsumer, alerting: Alerting, stopping: asyncio.Event
+    consumer: AIOKafkaConsumer, alerting: ChangeSink, stopping: asyncio.Event
 ) -> None:
     """Store batch after batch until `stopping` is set; raises (rewound) when one fails."""
     while not stopping.is_set():
         await consume_batch(consumer, alerting)
 
 
-async def consume_batch(consumer: AIOKafkaConsumer, alerting: Alerting) -> int:
+async def consume_batch(consumer: AIOKafkaConsumer, alerting: ChangeSink) -> int:
     """Fetch, store and commit one batch; the number of records fetched."""
     batches: Batches = await consumer.getmany(timeout_ms=500, max_records=1000)
     if not batches:
@@ -81,7 +82,7 @@ def rewind(consumer: AIOKafkaConsumer, batches: Batches) -> None:
                      extra={"partition": tp.partition, "offset": records[0].offset})  # fmt: skip
 
 
-def _decode(batches: Batches, alerting: Alerting) -> list[IndicatorChanged]:
+def _decode(batches: Batches, alerting: ChangeSink) -> list[IndicatorChanged]:
     changes: list[IndicatorChanged] = []
     for records in batches.values():
         for record in records:

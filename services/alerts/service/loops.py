@@ -1,8 +1,9 @@
-"""The background loops: scheduled evaluation (the path moves with time) and dispatch.
+"""The background use cases: scheduled evaluation (the path moves with time) and dispatch.
 
-Each runs under the service's supervisor: a failure (PostgreSQL away) propagates, the
-supervisor waits with backoff and starts the loop again. Each returns once `stopping` is set,
-after finishing what it is doing (a mail in flight completes).
+Each runs under the service's supervisor, only while this replica leads: a failure
+(PostgreSQL away) propagates, the supervisor waits with backoff and starts the loop again.
+Each returns once `stopping` is set, after finishing what it is doing (a mail in flight
+completes).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import asyncio
 import contextlib
 import logging
 
-from services.alerts.dispatch import Dispatcher
-from services.alerts.handlers import Alerting
+from services.alerts.service.alerting import Alerting
+from services.alerts.service.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ async def dispatch_forever(dispatcher: Dispatcher, every: float, stopping: async
     # Only this loop sends, and a run starts after the previous one ended: a message still
     # `transmitting` had its end of data written by a run that failed (or a process that died)
     # before it could record the answer. It is never sent again.
-    unconfirmed = await dispatcher.store.recover_in_flight(dispatcher.clock.now())
+    unconfirmed = await dispatcher.send_log.recover_in_flight(dispatcher.clock.now())
     if unconfirmed:
         log.warning(
             "messages interrupted after their end of data: marked unconfirmed, not resent",

@@ -13,43 +13,40 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 from email.utils import parseaddr
-from typing import Protocol
 
-from services.alerts.adapters.smtp import AmbiguousDelivery
-from services.alerts.adapters.store import AlertStore
 from services.alerts.domain.evaluation import compose_evaluation, evaluation_subject
 from services.alerts.domain.mail import compose, subject_of
 from services.alerts.domain.notices import Item, message_id
 from services.alerts.domain.recipients import Recipients, Webhook
 from services.alerts.domain.silences import silenced
 from services.alerts.domain.webhooks import webhook_body
-from services.alerts.handlers import Clock, Policy
 from services.alerts.metrics import AlertMetrics
+from services.alerts.service.policy import Policy
+from services.alerts.service.ports import (
+    AmbiguousDelivery,
+    Clock,
+    MailSender,
+    Repositories,
+    WebhookSender,
+)
 
 log = logging.getLogger(__name__)
-
-
-class _Hook(Protocol):
-    async def __call__(self) -> None: ...
-
-
-class Deliverer(Protocol):
-    async def deliver(self, sender: str, recipient: str, payload: bytes, before: _Hook) -> None: ...
 
 
 class Dispatcher:
     def __init__(
         self,
-        store: AlertStore,
+        repositories: Repositories,
         recipients: Recipients,
         policy: Policy,
         clock: Clock,
         metrics: AlertMetrics,
-        mailer: Deliverer,
-        poster: Deliverer,
+        mailer: MailSender,
+        poster: WebhookSender,
         sender: str,
     ) -> None:
-        self.store, self.recipients, self.policy = store, recipients, policy
+        self.repositories, self.recipients, self.policy = repositories, recipients, policy
+        self.send_log = repositories.send_log
         self.clock, self.metrics = clock, metrics
         self.mailer, self.poster, self.sender = mailer, poster, sender
 
@@ -61,11 +58,11 @@ class Dispatcher:
         now = self.clock.now()
         # One message per recipient and plan; a plan's evaluation (终期评估) is its own message.
         groups: dict[tuple[str, str, str, bool], list[tuple[Item, datetime]]] = defaultdict(list)
-        for channel, recipient, item, created in await self.store.queued():
+        for channel, recipient, item, created in await self.send_log.queued():
             groups[(channel, recipient, item.plan, item.evaluation)].append((item, created))
         if not groups:
             return 0
-        silences = await self.store.silences()
+        silences = await self.repositories.silences.silences()
         made = 0
         for (channel, recipient, _, evaluation), entries in groups.items():
             if min(created for _, created in entries) > now - self.policy.group_wait:
@@ -87,7 +84,7 @@ class Dispatcher:
                 payload = json.dumps(body, ensure_ascii=False).encode()
             title = evaluation_subject if evaluation else subject_of
             subject = title(items) if items else ""
-            await self.store.log_message(
+            await self.send_log.log_message(
                 mid, channel, recipient, subject, payload, items, muted, now
             )
             made += 1 if items else 0
@@ -96,44 +93,44 @@ class Dispatcher:
     async def send_due(self, stopping: asyncio.Event | None = None) -> int:
         """Deliver the messages due; with `stopping` set, stop between two messages."""
         sent = 0
-        for row in await self.store.due_messages(self.clock.now()):
+        for row in await self.send_log.due_messages(self.clock.now()):
             if stopping is not None and stopping.is_set():
                 break
-            mid, channel = row["message_id"], row["channel"]
+            mid, channel = row.message_id, row.channel
 
             async def transmitting(mid: str = mid) -> None:
-                await self.store.set_status(mid, "transmitting", self.clock.now())
+                await self.send_log.set_status(mid, "transmitting", self.clock.now())
 
             try:
                 if channel == "email":
                     envelope_from = parseaddr(self.sender)[1]
                     await self.mailer.deliver(
-                        envelope_from, row["recipient"], bytes(row["payload"]), transmitting
+                        envelope_from, row.recipient, row.payload, transmitting
                     )
                 else:
-                    hook = self._webhook(row["recipient"])
+                    hook = self._webhook(row.recipient)
                     if hook is None:
-                        raise LookupError(f"webhook {row['recipient']!r} is not configured")
-                    await self.poster.deliver("", hook.url, bytes(row["payload"]), transmitting)
+                        raise LookupError(f"webhook {row.recipient!r} is not configured")
+                    await self.poster.deliver("", hook.url, row.payload, transmitting)
             except AmbiguousDelivery as exc:
                 log.warning(
                     "delivery unconfirmed: not resent", extra={"message_id": mid, "error": str(exc)}
                 )
-                await self.store.set_status(mid, "unconfirmed", self.clock.now(), str(exc))
+                await self.send_log.set_status(mid, "unconfirmed", self.clock.now(), str(exc))
                 self.metrics.failed.labels(channel).inc()
             except Exception as exc:  # noqa: BLE001 - any other failure: the server has nothing
-                wait = min(
-                    self.policy.retry_max, self.policy.retry_base * 2 ** int(row["attempts"])
-                )
+                wait = min(self.policy.retry_max, self.policy.retry_base * 2**row.attempts)
                 retry_at = self.clock.now() + timedelta(seconds=wait)
                 log.warning(
                     "delivery failed, retrying",
                     extra={"message_id": mid, "error": repr(exc), "retry_in_seconds": wait},
                 )
-                await self.store.set_status(mid, "sending", self.clock.now(), repr(exc), retry_at)
+                await self.send_log.set_status(
+                    mid, "sending", self.clock.now(), repr(exc), retry_at
+                )
                 self.metrics.failed.labels(channel).inc()
             else:
-                await self.store.set_status(mid, "sent", self.clock.now())
+                await self.send_log.set_status(mid, "sent", self.clock.now())
                 self.metrics.sent.labels(channel).inc()
                 sent += 1
         return sent

@@ -1,0 +1,17 @@
+"""The timings of the alert life cycle and of delivery (from the settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class Policy:
+    for_span: timedelta
+    hold_down: timedelta
+    repeat_interval: timedelta
+    group_wait: timedelta
+    retry_base: float
+    retry_max: float
+    window: int = 24
