@@ -6,10 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status test lint unit chaos bench clean demo chart
+.PHONY: help setup up down status test lint unit chaos bench bench-rebuild clean demo chart
 
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
@@ -61,3 +61,6 @@ chaos: $(STAMP) ## The long crash tests (SIGKILLs under load, restarts), outside
 
 bench: $(STAMP) ## Run every benchmark in bench/ (prints JSON)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+bench-rebuild: $(STAMP) ## Rebuild benchmark: 10M events replayed into shadow tables (EVENTS=...)
+	$(BIN)/python bench/rebuild.py --events $(or $(EVENTS),10000000)
