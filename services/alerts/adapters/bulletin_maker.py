@@ -12,7 +12,7 @@ import asyncio
 from datetime import date
 
 from services.alerts.domain.bulletin_mail import Report
-from services.alerts.service.bulletin import MakeFailed
+from services.alerts.service.ports import MakeFailed
 from shared.bulletin import model, render
 from shared.bulletin.source import Endpoints, Source, SourceError
 

@@ -1,4 +1,4 @@
-"""The alerts JSON API: alerts, silences, the send log, the bulletins (`reports_api`). Writes
+"""The alerts JSON API: alerts, silences, the send log, the bulletins (`api_reports`). Writes
 need the admin token.
 
 One module per concern (`api_alerts`, `api_silences`, `api_send_log`; what they share in
@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Security
 
 from services.alerts.entrypoints.api_alerts import alert_routes
 from services.alerts.entrypoints.api_common import UNAUTHORISED, UNAVAILABLE, read_bearer
+from services.alerts.entrypoints.api_reports import add_report_routes
 from services.alerts.entrypoints.api_send_log import send_log_routes
 from services.alerts.entrypoints.api_silences import silence_routes
-from services.alerts.entrypoints.reports_api import add_report_routes
 from shared.read_access import ReadAccess
 
 

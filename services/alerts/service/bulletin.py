@@ -17,12 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Protocol
+from datetime import date
 
 from services.alerts.domain.bulletin_mail import (
-    Report,
     area_recipients,
     messages,
     report_month,
@@ -30,32 +27,11 @@ from services.alerts.domain.bulletin_mail import (
 )
 from services.alerts.domain.recipients import Recipients
 from services.alerts.domain.working_days import first_working_day, holidays_known
+from services.alerts.service.ports import BulletinMaker, Clock, MakeFailed, ReportStore
 from shared.plan import Plan
 from shared.plans import PlanSet
 
 log = logging.getLogger(__name__)
-
-
-class MakeFailed(Exception):
-    """The bulletin could not be made now (its data source did not answer): try later."""
-
-
-class BulletinMaker(Protocol):
-    async def make(self, plan: str, month: str, made_on: date) -> Report: ...
-
-
-class ReportStore(Protocol):
-    async def made(self, plan: str, month: str) -> bool: ...
-
-    async def save(
-        self, report: Report, mails: Sequence[tuple[str, str, str, bytes]], now: datetime
-    ) -> bool: ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-    def plan_today(self, plan: Plan) -> date: ...
 
 
 class BulletinJob:

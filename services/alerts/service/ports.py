@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from services.alerts.domain.bulletin_mail import Report
 from services.alerts.domain.lifecycle import AlertState
 from services.alerts.domain.notices import Item
 from services.alerts.domain.silences import Silence
@@ -237,3 +238,22 @@ class ChangeSink(Protocol):
     caught_up: asyncio.Event
 
     async def on_changes(self, changes: Sequence[IndicatorChanged]) -> None: ...
+
+
+# The monthly bulletin (service/bulletin.py)
+
+
+class MakeFailed(Exception):
+    """The bulletin could not be made now (its data source did not answer): try later."""
+
+
+class BulletinMaker(Protocol):
+    async def make(self, plan: str, month: str, made_on: date) -> Report: ...
+
+
+class ReportStore(Protocol):
+    async def made(self, plan: str, month: str) -> bool: ...
+
+    async def save(
+        self, report: Report, mails: Sequence[tuple[str, str, str, bytes]], now: datetime
+    ) -> bool: ...

@@ -65,7 +65,7 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     run = subprocess.run(  # noqa: S603 - our own virtualenv's tool
         [str(SCHEMATHESIS), "--config-file", str(CONFIG), "--no-color", "run",
          f"{alerts.url}/openapi.json", "--checks", "all", "--max-examples", "100",
-         "--workers", "2", "--seed", "20240630", "--generation-database", "none",
+         "--workers", "1", "--seed", "20240630", "--generation-database", "none",
          "--header", f"Authorization: Bearer {ADMIN_TOKEN}"],
         capture_output=True, text=True, cwd=tmp_path, timeout=600, check=False,
     )  # fmt: skip
