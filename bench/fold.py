@@ -7,7 +7,7 @@ indicators service's fold (consumer, parsing, one transaction per batch, outbox 
 snapshot refresher running) until the offsets stored in PostgreSQL reach the end of the topic.
 Prints one JSON object.
 
-    .venv/bin/python bench/fold.py [--events 1000000] [--partitions 6]
+    .venv/bin/python bench/fold.py [--events 1000000] [--partitions 6] [--processes 1]
 """
 
 from __future__ import annotations
@@ -90,7 +90,11 @@ async def _plain(bootstrap: str, topic: str, events: int) -> dict[str, float]:
     return {"events": seen, "seconds": elapsed, "events_per_second": seen / elapsed}
 
 
-async def _fold(bootstrap: str, dsn: str, topic: str, events: int, batch: int) -> dict[str, float]:
+async def _fold(
+    bootstrap: str, dsn: str, topic: str, events: int, batch: int, run: str
+) -> dict[str, float]:
+    """One fold process (of `--processes`, all in one consumer group and one schema): folds
+    until the offsets stored in the schema cover every event of the topic."""
     from pydantic import SecretStr
 
     from services.indicators.bootstrap import running
@@ -98,16 +102,15 @@ async def _fold(bootstrap: str, dsn: str, topic: str, events: int, batch: int) -
     from services.indicators.settings import IndicatorsSettings
     from shared.settings import KafkaSettings, PostgresSettings
 
-    schema = f"bench_{os.getpid()}"
     settings = IndicatorsSettings(
-        db_schema=schema,
-        consumer_group=f"fold-{os.getpid()}",
+        db_schema=f"bench_{run}",
+        consumer_group=f"fold-{run}",
         batch_max_records=batch,
         kafka=KafkaSettings(
             bootstrap_servers=bootstrap,
             events_topic=topic,
-            indicators_topic=f"bench.indicators.{os.getpid()}",
-            dead_letter_topic=f"bench.dlq.{os.getpid()}",
+            indicators_topic=f"bench.indicators.{run}",
+            dead_letter_topic=f"bench.dlq.{run}",
         ),
         postgres=PostgresSettings(dsn=SecretStr(dsn)),
     )
@@ -120,11 +123,17 @@ async def _fold(bootstrap: str, dsn: str, topic: str, events: int, batch: int) -
                 metrics.events_folded.labels(o)._value.get() for o in ("applied", "duplicate")
             )
             if started is None and folded > 0:
-                started = time.perf_counter() - 0.05
-            if folded >= events:
+                started = time.time() - 0.05
+            stored = await app.pool.fetchval(
+                "SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets"
+                " WHERE topic = $1 AND next_offset > 0",
+                topic,
+            )
+            if stored >= events:
                 break
             await asyncio.sleep(0.05)
-        elapsed = time.perf_counter() - (started or 0)
+        ended = time.time()
+        elapsed = ended - (started or ended)
         acts = await app.pool.fetchval("SELECT count(*) FROM acts")
         for sample in list(metrics.batch_seconds.collect())[0].samples:
             if sample.name.endswith("_sum") or sample.name.endswith("_count"):
@@ -137,20 +146,58 @@ async def _fold(bootstrap: str, dsn: str, topic: str, events: int, batch: int) -
  "seconds": elapsed, "events_per_second": folded / elapsed,
         "mean_batch_seconds": durations[1] / durations[0] if durations and durations[0] else 0,
         "batches": durations[0] if durations else 0,
-        "peak_rss_mb": peak,
+        "peak_rss_mb": peak, "started": started or ended, "ended": ended,
     }  # fmt: skip
 
 
-def _child(mode: str, args: argparse.Namespace) -> dict[str, float]:
+def _command(mode: str, args: argparse.Namespace) -> list[str]:
     command = [sys.executable, __file__, "--child", mode, "--events", str(args.events)]
     command += ["--bootstrap", args.bootstrap, "--dsn", args.dsn, "--batch", str(args.batch)]
-    command += ["--topic", args.topic]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)  # noqa: S603
+    return [*command, "--topic", args.topic, "--run", args.run]
+
+
+def _result(mode: str, done: subprocess.CompletedProcess[str]) -> dict[str, float]:
     if done.returncode != 0:
         raise SystemExit(f"{mode} child failed:\n{done.stderr[-3000:]}")
     sys.stderr.write(done.stderr[-2000:])
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def _child(mode: str, args: argparse.Namespace) -> dict[str, float]:
+    done = subprocess.run(_command(mode, args), capture_output=True, text=True, check=False,  # noqa: S603
+                          cwd=ROOT)  # fmt: skip
+    return _result(mode, done)
+
+
+def _folds(args: argparse.Namespace) -> dict[str, float]:
+    """`--processes` fold processes at once; their figures summed (RSS: the largest one's)."""
+    children = [
+        subprocess.Popen(  # noqa: S603 - this script, run again as a child
+            _command("fold", args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )  # fmt: skip
+        for _ in range(args.processes)
+    ]
+    results = []
+    for child in children:
+        out, err = child.communicate()
+        results.append(_result("fold", subprocess.CompletedProcess(child.args, child.returncode,
+                                                                   out, err)))  # fmt: skip
+    seconds = max(r["ended"] for r in results) - min(r["started"] for r in results)
+    batches = sum(r["batches"] for r in results)
+    return {
+        "events": sum(r["events"] for r in results), "acts": results[0]["acts"],
+        "applied": sum(r["applied"] for r in results),
+        "duplicates": sum(r["duplicates"] for r in results),
+        "seconds": seconds, "events_per_second": args.events / seconds,
+        "mean_batch_seconds": sum(r["mean_batch_seconds"] * r["batches"] for r in results)
+        / max(batches, 1) / len(results),
+        "batches": batches, "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+    }  # fmt: skip
 
 
 def main() -> None:
@@ -162,6 +209,8 @@ def main() -> None:
     parser.add_argument("--bootstrap", default="")
     parser.add_argument("--dsn", default="")
     parser.add_argument("--topic", default=f"{TOPIC}.{int(time.time())}")
+    parser.add_argument("--processes", type=int, default=1, help="fold processes in one group")
+    parser.add_argument("--run", default=str(os.getpid()))
     args = parser.parse_args()
     if args.child == "plain":
         print(json.dumps(asyncio.run(_plain(args.bootstrap, args.topic, args.events))))
@@ -170,7 +219,7 @@ def main() -> None:
         import logging
 
         logging.basicConfig(level=logging.WARNING)
-        folded = _fold(args.bootstrap, args.dsn, args.topic, args.events, args.batch)
+        folded = _fold(args.bootstrap, args.dsn, args.topic, args.events, args.batch, args.run)
         print(json.dumps(asyncio.run(folded)))
         return
 
@@ -187,7 +236,7 @@ def main() -> None:
         args.bootstrap, args.dsn = endpoints.kafka_bootstrap, endpoints.postgres_dsn
         produced = asyncio.run(_produce(args.bootstrap, args.topic, args.events, args.partitions))
         plain = _child("plain", args)
-        fold = _child("fold", args)
+        fold = _folds(args)
     finally:
         stack.down()
         shutil.rmtree(home.root, ignore_errors=True)
@@ -195,6 +244,7 @@ def main() -> None:
         "events": args.events,
         "partitions": args.partitions,
         "batch_max_records": args.batch,
+        "fold_processes": args.processes,
         "fold_events_per_second": round(fold["events_per_second"]),
         "plain_consumer_events_per_second": round(plain["events_per_second"]),
         "ratio": round(fold["events_per_second"] / plain["events_per_second"], 3),
@@ -211,6 +261,7 @@ def main() -> None:
         "duplicates": fold["duplicates"],
         "produce_seconds": round(produced["produce_seconds"], 1),
         "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }, indent=2))  # fmt: skip
 
 
