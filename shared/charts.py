@@ -36,6 +36,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator  # noqa: E402
 
+from shared.months import month_end, months  # noqa: E402
 from shared.numbers import QUANTITY_ZH, axis_scale, plain, with_unit  # noqa: E402
 
 __all__ = [
@@ -209,16 +210,8 @@ def _ticks(start: date, end: date) -> tuple[list[date], list[str], list[date]]:
     """
 
     def month_ends(step: int) -> list[date]:
-        out: list[date] = []
-        y, m = start.year, start.month
-        while True:
-            last = date(y + (m == 12), m % 12 + 1, 1).toordinal() - 1
-            day = date.fromordinal(last)
-            if day > end:
-                return out
-            if day >= start and m % step == 0:
-                out.append(day)
-            y, m = y + (m == 12), m % 12 + 1
+        ends = (month_end(m) for m in months(start, end) if m.month % step == 0)
+        return [day for day in ends if start <= day <= end]
 
     if (end - start).days >= 3 * 365:
         majors = [date(y, 12, 31) for y in range(start.year, end.year + 1)]

@@ -46,8 +46,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
+from shared.months import add_months, month_end
 from shared.plan import Plan
-from shared.trajectory import month_end, required_value
+from shared.trajectory import required_value
 
 __all__ = [
     "PERIODIC_KINDS",
@@ -191,8 +192,7 @@ def grace_ends(plan: Plan) -> date | None:
     """The last day of the plan's grace months (None without any)."""
     if plan.grace_months <= 0:
         return None
-    index = plan.baseline_date.year * 12 + plan.baseline_date.month - 1 + plan.grace_months
-    return month_end(f"{index // 12}-{index % 12 + 1:02d}")
+    return month_end(add_months(plan.baseline_date, plan.grace_months))
 
 
 def _month_index(day: date) -> int:
@@ -213,7 +213,7 @@ def _ordered(series: Series, until: date) -> list[tuple[date, float]]:
 @functools.lru_cache(maxsize=4096)
 def _end_of(index: int) -> date:
     """The last day of month number `index` (year * 12 + month - 1)."""
-    return month_end(f"{index // 12}-{index % 12 + 1:02d}")
+    return month_end(date(index // 12, index % 12 + 1, 1))
 
 
 def _yearly(points: Sequence[tuple[date, float]]) -> dict[int, tuple[date, float]]:
