@@ -21,6 +21,7 @@ from typing import Any
 
 from services.ingest.domain.grants import TokenGrant
 from services.ingest.service.ports import TokensUnreadable
+from shared.ingest_client import client_token as shared_client_token
 
 TOKEN_PREFIX = "iprw_"  # noqa: S105 - a marker, not a secret
 FILE_VERSION = 1
@@ -72,14 +73,7 @@ def simulator_token_file() -> Path:
 
 def client_token(explicit: str | None = None) -> str | None:
     """A client's token: `--token`, else env `IPRWATCH_TOKEN`, else `.iprwatch/simulator.token`."""
-    if explicit:
-        return explicit
-    if env := os.environ.get("IPRWATCH_TOKEN"):
-        return env
-    try:
-        return simulator_token_file().read_text().strip() or None
-    except OSError:
-        return None
+    return shared_client_token(explicit, simulator_token_file())
 
 
 def token_hash(token: str) -> str:
