@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
@@ -16,10 +17,10 @@ from services.ingest.adapters.addresses import AddressResolver
 from services.ingest.adapters.mapping_files import MappingNotFound, find_mapping, spanning_areas
 from services.ingest.adapters.publisher import KafkaPublisher, ingest_producer
 from services.ingest.adapters.readers import ExportReader
-from services.ingest.adapters.tokens import TokenStore
+from services.ingest.adapters.tokens import TokenStore, client_token
 from services.ingest.domain.mapping import MappingError
 from services.ingest.metrics import IngestMetrics
-from services.ingest.service.importing import ImportOptions, check_batch, import_rows
+from services.ingest.service.importing import ImportOptions, check_options, import_rows
 from services.ingest.service.intake import EventIntake
 from services.ingest.service.ports import ImportProgress, ReadError, TokenLookup
 from services.ingest.service.sending import ImportAborted, Sender, Summary
@@ -85,6 +86,11 @@ async def _connected_producer(settings: IngestSettings) -> AIOKafkaProducer:
         return producer
 
 
+def token_store(file: Path | None = None) -> TokenStore:
+    """The registry systems' tokens (`iprwatch tokens`): `file`, else the service's setting."""
+    return TokenStore(file or IngestSettings().tokens_file)
+
+
 # --- `iprwatch import` -----------------------------------------------------------------------
 
 
@@ -105,7 +111,15 @@ async def import_file(
 
     Raises `ImportAborted` with a readable message when the import cannot go on.
     """
-    check_batch(options.batch)
+    if not options.path.is_file():
+        raise ImportAborted(f"no such file: {options.path}")
+    token = client_token(options.token)
+    if token is None and not options.dry_run:
+        raise ImportAborted(
+            "no token: pass --token, set IPRWATCH_TOKEN, or create one with "
+            "`iprwatch tokens add NAME --source ... --type ...` (or use --dry-run)"
+        )
+    check_options(options)
     try:
         plan = load_plan(options.plan_file or default_plan_path())
         mapping = find_mapping(options.mapping) if options.mapping else None
@@ -116,7 +130,7 @@ async def import_file(
     summary = Summary(dry_run=options.dry_run)
     client = None
     if not options.dry_run:
-        client = IngestClient(options.url, options.token, timeout=60, on_retry=on_retry)
+        client = IngestClient(options.url, token, timeout=60, on_retry=on_retry)
 
     def addresses() -> AddressResolver:
         areas = spanning_areas(plan.city.code)

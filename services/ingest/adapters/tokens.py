@@ -20,15 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from services.ingest.domain.grants import TokenGrant
+from services.ingest.service.ports import TokenError as TokenError
 from services.ingest.service.ports import TokensUnreadable
 from shared.ingest_client import client_token as shared_client_token
 
 TOKEN_PREFIX = "iprw_"  # noqa: S105 - a marker, not a secret
 FILE_VERSION = 1
-
-
-class TokenError(ValueError):
-    """A token could not be added or revoked; the message says why."""
 
 
 class TokenFileError(TokenError, TokensUnreadable):

@@ -114,14 +114,13 @@ def _run(_: argparse.Namespace) -> int:
 
 
 def _store(args: argparse.Namespace) -> Any:
-    from services.ingest.adapters.tokens import TokenStore
-    from services.ingest.settings import IngestSettings
+    from services.ingest.bootstrap import token_store
 
-    return TokenStore(args.file or IngestSettings().tokens_file)
+    return token_store(args.file)
 
 
 def _tokens_add(args: argparse.Namespace) -> int:
-    from services.ingest.adapters.tokens import TokenError
+    from services.ingest.service.ports import TokenError
 
     store = _store(args)
     try:

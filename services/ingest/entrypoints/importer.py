@@ -23,7 +23,6 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from services.ingest.adapters.tokens import client_token
 from services.ingest.bootstrap import import_file
 from services.ingest.service.importing import ImportOptions
 from services.ingest.service.sending import ImportAborted, Summary
@@ -71,23 +70,13 @@ def run_import(args: argparse.Namespace) -> int:
     """The CLI: 0 if no row was rejected, 2 if some were, 1 if the import stopped."""
     path: Path = args.file
     rejected_path: Path = args.rejected or path.with_name(path.name + ".rejected.ndjson")
-    token = client_token(args.token)
     options = ImportOptions(
-        path=path, url=args.url, token=token, rejected_path=rejected_path, batch=args.batch,
+        path=path, url=args.url, token=args.token, rejected_path=rejected_path, batch=args.batch,
         kind=args.format, mapping=args.mapping, sheet=args.sheet, encoding=args.encoding,
         dry_run=args.dry_run, rate=args.rate, plan_file=args.plan,
         progress=not args.no_progress,
     )  # fmt: skip
     try:
-        if not path.is_file():
-            raise ImportAborted(f"no such file: {path}")
-        if token is None and not args.dry_run:
-            raise ImportAborted(
-                "no token: pass --token, set IPRWATCH_TOKEN, or create one with "
-                "`iprwatch tokens add NAME --source ... --type ...` (or use --dry-run)"
-            )
-        if args.rate is not None and args.rate <= 0:
-            raise ImportAborted("--rate must be a positive number of events per second")
         summary = asyncio.run(_run(options))
     except ImportAborted as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False)

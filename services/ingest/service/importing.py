@@ -41,7 +41,7 @@ CHUNK = 2_000  # rows mapped (and addresses resolved) at a time
 class ImportOptions:
     path: Path
     url: str
-    token: str | None
+    token: str | None  # None: $IPRWATCH_TOKEN, else the local stack's simulator.token
     rejected_path: Path
     batch: int = 1000
     kind: str | None = None
@@ -54,9 +54,13 @@ class ImportOptions:
     progress: bool = True
 
 
-def check_batch(batch: int) -> None:
-    if not 1 <= batch <= MAX_BATCH:
+def check_options(options: ImportOptions) -> None:
+    """Refuse what no import can run with: a batch size out of range, a rate that is not
+    positive."""
+    if not 1 <= options.batch <= MAX_BATCH:
         raise ImportAborted(f"--batch must be between 1 and {MAX_BATCH}")
+    if options.rate is not None and options.rate <= 0:
+        raise ImportAborted("--rate must be a positive number of events per second")
 
 
 class Batches:

@@ -25,6 +25,10 @@ class BrokerUnavailable(Exception):
     """Kafka did not acknowledge every event of a request in time: nothing may be promised."""
 
 
+class TokenError(ValueError):
+    """A token could not be added or revoked; the message says why."""
+
+
 class TokensUnreadable(Exception):
     """The tokens file cannot be read: no token can be checked."""
 
