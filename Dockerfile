@@ -11,7 +11,7 @@ RUN groupadd --system --gid 10001 iprwatch \
  && useradd --system --uid 10001 --gid iprwatch --home-dir /app --no-create-home \
       --shell /usr/sbin/nologin iprwatch
 
-# The charts in alert mail are drawn with a CJK font (shared/charts.py: Noto Sans CJK SC).
+# The charts in alert mail are drawn with a CJK font (shared/charts/: Noto Sans CJK SC).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends fonts-noto-cjk \
  && rm -rf /var/lib/apt/lists/*

@@ -76,7 +76,8 @@ def make_files(folder: Path, rows: int) -> dict[str, Path]:
 
 def measure(file: Path, url: str | None, token: str | None) -> dict[str, Any]:
     """One import in this process: rows/s and this process's peak RSS."""
-    from services.ingest.entrypoints.importer import ImportOptions, import_file
+    from services.ingest.bootstrap import import_file
+    from services.ingest.service.importing import ImportOptions
 
     options = ImportOptions(path=file, url=url or "http://127.0.0.1:9", token=token,
                             mapping="cnipa-patent-grants", dry_run=url is None,

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -25,6 +27,9 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState
 
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
+DEFAULT_URL = "http://127.0.0.1:8001"
+URL_ENV = "IPRWATCH_INGEST_URL"
+TOKEN_ENV = "IPRWATCH_TOKEN"  # noqa: S105 - a variable name
 EVENTS_PATH = "/v1/events"
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 FIRST_PAUSE = 0.5
@@ -42,6 +47,23 @@ class IngestUnavailable(Exception):
             "is the stack up? (`iprwatch stack status`)"
         )
         self.why = why
+
+
+def ingest_url(explicit: str | None = None) -> str:
+    """`--url`, else `$IPRWATCH_INGEST_URL`, else the local stack's ingest."""
+    return (explicit or os.environ.get(URL_ENV) or DEFAULT_URL).rstrip("/")
+
+
+def client_token(explicit: str | None, token_file: Path) -> str | None:
+    """A client's bearer token: `--token`, else `$IPRWATCH_TOKEN`, else the first line of
+    `token_file` (the local stack's `simulator.token`), else None."""
+    for given in (explicit, os.environ.get(TOKEN_ENV)):
+        if given and given.strip():
+            return given.strip()
+    try:
+        return token_file.read_text().strip() or None
+    except OSError:
+        return None
 
 
 def retry_after(value: str | None, default: float = 1.0, now: float | None = None) -> float:

@@ -29,25 +29,21 @@ Once a plan has ended (`plan.state(on) == "ended"`) there is no "required now": 
 is its outcome (see `shared.outcomes`): `on_track` if the value at the target date reached the
 target, else `behind`, with `shortfall` = target − value; `required` and `forecast` are None.
 
-The forecast (`forecast`): the UN ESCAP "anticipated progress" idea, the recent pace carried
-forward from where the indicator stands. The pace is the slope b of a weighted least-squares
-line through the last `window` points, newer ones weighing more (weight (i + 1) / n for the
-i-th of n points, oldest first); the forecast is y_last + b·(at − x_last), with the 90 %
-prediction interval ± t·s·sqrt(1 + 1/Σw + (at − x̄)²/Sxx), s² = Σw·r²/(n − 2), Student's t at
-n − 2 degrees of freedom. Fewer than 3 points give no forecast.
+The forecast and its 90 % interval: `shared.forecast`.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
+from shared.forecast import Forecast, forecast, t95
+from shared.months import add_months, month_end
 from shared.plan import Plan
-from shared.trajectory import month_end, required_value
+from shared.trajectory import required_value
 
 __all__ = [
     "PERIODIC_KINDS",
@@ -71,58 +67,6 @@ PERIODIC_KINDS: frozenset[str] = frozenset({"annual", "reported"})
 # A monthly pace says something about the target date only after a year of months: fewer
 # points still give a forecast (shown), but never an `at_risk`.
 RISK_MONTHS = 12
-
-# Student's t, 0.95 quantile (two-sided 90 %), for 1..30 degrees of freedom; beyond: 1.645.
-_T95 = (
-    6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812,
-    1.796, 1.782, 1.771, 1.761, 1.753, 1.746, 1.740, 1.734, 1.729, 1.725,
-    1.721, 1.717, 1.714, 1.711, 1.708, 1.706, 1.703, 1.701, 1.699, 1.697,
-)  # fmt: skip
-
-
-def t95(dof: int) -> float:
-    return _T95[dof - 1] if dof <= len(_T95) else 1.645
-
-
-@dataclass(frozen=True)
-class Forecast:
-    value: float
-    low: float
-    high: float
-    slope: float  # per unit of x (a month, or a year for yearly indicators)
-    points: int
-
-
-def forecast(
-    points: Sequence[tuple[float, float]], at: float, window: int = 24, min_points: int = 3
-) -> Forecast | None:
-    """Fit (x, y) points (x ascending) and read the pace at x = `at`; None with too few.
-
-    Points after `at` are left out: once the target date has passed, the forecast is what the
-    series showed by then (never a line drawn backwards from later values).
-    """
-    recent = [point for point in points if point[0] <= at][-window:]
-    n = len(recent)
-    if n < max(min_points, 3):
-        return None
-    weights = [(i + 1) / n for i in range(n)]
-    total = sum(weights)
-    x_mean = sum(w * x for w, (x, _) in zip(weights, recent, strict=True)) / total
-    y_mean = sum(w * y for w, (_, y) in zip(weights, recent, strict=True)) / total
-    sxx = sum(w * (x - x_mean) ** 2 for w, (x, _) in zip(weights, recent, strict=True))
-    if sxx == 0:
-        return None
-    sxy = sum(w * (x - x_mean) * (y - y_mean) for w, (x, y) in zip(weights, recent, strict=True))
-    slope = sxy / sxx
-    intercept = y_mean - slope * x_mean
-    last_x, last_y = recent[-1]
-    value = last_y + slope * (at - last_x)
-    residual = sum(
-        w * (y - intercept - slope * x) ** 2 for w, (x, y) in zip(weights, recent, strict=True)
-    )
-    s2 = residual / (n - 2)
-    spread = t95(n - 2) * math.sqrt(s2 * (1 + 1 / total + (at - x_mean) ** 2 / sxx))
-    return Forecast(value, value - spread, value + spread, slope, n)
 
 
 @dataclass(frozen=True)
@@ -191,8 +135,7 @@ def grace_ends(plan: Plan) -> date | None:
     """The last day of the plan's grace months (None without any)."""
     if plan.grace_months <= 0:
         return None
-    index = plan.baseline_date.year * 12 + plan.baseline_date.month - 1 + plan.grace_months
-    return month_end(f"{index // 12}-{index % 12 + 1:02d}")
+    return month_end(add_months(plan.baseline_date, plan.grace_months))
 
 
 def _month_index(day: date) -> int:
@@ -213,7 +156,7 @@ def _ordered(series: Series, until: date) -> list[tuple[date, float]]:
 @functools.lru_cache(maxsize=4096)
 def _end_of(index: int) -> date:
     """The last day of month number `index` (year * 12 + month - 1)."""
-    return month_end(f"{index // 12}-{index % 12 + 1:02d}")
+    return month_end(date(index // 12, index % 12 + 1, 1))
 
 
 def _yearly(points: Sequence[tuple[date, float]]) -> dict[int, tuple[date, float]]:

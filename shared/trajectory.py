@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from shared.months import month_end as month_end  # re-exported: callers import it from here
+from shared.months import months_between as months_between
 from shared.plan import PathKind, Plan
 
 
@@ -54,16 +56,3 @@ def required_value(plan: Plan, district: str, indicator: str, on: date) -> float
             fraction = min(1.0, max(0.0, (on - begin).days / span)) if span > 0 else 1.0
             return path_value(low, high, spec.path, fraction)
     raise AssertionError("unreachable: the last point is the target date")
-
-
-def month_end(month: str) -> date:
-    """The last day of a `YYYY-MM` month."""
-    year, mon = int(month[:4]), int(month[5:7])
-    if mon == 12:
-        return date(year, 12, 31)
-    return date.fromordinal(date(year, mon + 1, 1).toordinal() - 1)
-
-
-def months_between(start: date, month: str) -> int:
-    """Whole months from the month of `start` to `month` (`YYYY-MM`): 2020-12-31 to 2021-03 = 3."""
-    return (int(month[:4]) - start.year) * 12 + int(month[5:7]) - start.month

@@ -112,7 +112,8 @@ def scenario_from(args: argparse.Namespace, plan: Plan) -> Scenario:
     from dataclasses import replace
 
     from iprwatch.simulator.model import Mess, Rates, Scenario
-    from iprwatch.simulator.runner import parse_month, yesterday
+    from iprwatch.simulator.runner import yesterday
+    from shared.months import parse_month
 
     until = yesterday(plan)
     first = parse_month(args.first)

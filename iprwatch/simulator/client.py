@@ -10,7 +10,6 @@ the run with the server's explanation.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -19,14 +18,31 @@ from typing import Any
 
 import httpx
 
-from shared.ingest_client import BATCH_CONTENT_TYPE, IngestClient, IngestUnavailable, retry_after
+from shared.ingest_client import (
+    BATCH_CONTENT_TYPE,
+    DEFAULT_URL,
+    TOKEN_ENV,
+    IngestClient,
+    IngestUnavailable,
+    client_token,
+    ingest_url,
+    retry_after,
+)
 
-__all__ = ["BATCH_CONTENT_TYPE", "SendError", "SendOptions", "SendReport", "retry_after", "send"]
+__all__ = [
+    "BATCH_CONTENT_TYPE",
+    "SendError",
+    "SendOptions",
+    "SendReport",
+    "find_token",
+    "ingest_url",
+    "retry_after",
+    "send",
+    "token_in",
+]
 from iprwatch.stack.home import StackHome
 
-TOKEN_ENV = "IPRWATCH_TOKEN"  # noqa: S105 - a variable name
 TOKEN_FILE = "simulator.token"  # noqa: S105 - a file name
-DEFAULT_INGEST_URL = "http://127.0.0.1:8001"
 
 
 class SendError(Exception):
@@ -35,7 +51,7 @@ class SendError(Exception):
 
 @dataclass(frozen=True)
 class SendOptions:
-    url: str = DEFAULT_INGEST_URL
+    url: str = DEFAULT_URL
     token: str | None = None
     batch_size: int = 500
     rate: float | None = None  # events per second; None = as fast as possible
@@ -58,23 +74,15 @@ class SendReport:
 
 def find_token(explicit: str | None = None, home: StackHome | None = None) -> str | None:
     """`--token`, else `$IPRWATCH_TOKEN`, else the stack's `simulator.token` file, else None."""
-    if explicit:
-        return explicit.strip()
-    if os.environ.get(TOKEN_ENV, "").strip():
-        return os.environ[TOKEN_ENV].strip()
-    file = (home or StackHome.default()).root / TOKEN_FILE
-    return token_in(file)
+    return client_token(explicit, (home or StackHome.default()).root / TOKEN_FILE)
 
 
 def token_in(file: Path) -> str | None:
+    """The token written in `file` (the stack writes `simulator.token`), None if none."""
     try:
         return file.read_text().strip() or None
     except FileNotFoundError:
         return None
-
-
-def ingest_url(explicit: str | None = None) -> str:
-    return (explicit or os.environ.get("IPRWATCH_INGEST_URL") or DEFAULT_INGEST_URL).rstrip("/")
 
 
 async def send(

@@ -8,7 +8,6 @@ reclassification) are drawn with its grant and sent in their own month, if withi
 
 from __future__ import annotations
 
-import calendar
 import heapq
 import random
 from collections import defaultdict
@@ -22,6 +21,7 @@ from iprwatch.simulator import model
 from iprwatch.simulator.model import Scenario
 from iprwatch.simulator.statistics import Reported, reported_series, reports_of_year
 from shared.events import TYPE_PREFIX
+from shared.months import month_end, months, months_between
 from shared.plan import Plan
 
 Event = dict[str, Any]
@@ -37,20 +37,6 @@ SOURCES = {
     "revenue": "/registries/cq-ipo/service-revenue",
     "statistic": "/registries/cnipa/statistics",
 }
-
-
-def months(first: date, last: date) -> list[date]:
-    """The first day of every month from `first`'s to `last`'s, inclusive."""
-    found: list[date] = []
-    month = first.replace(day=1)
-    while month <= last:
-        found.append(month)
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return found
-
-
-def month_end(month: date) -> date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
 @dataclass
@@ -146,7 +132,7 @@ def _on_target(plan: Plan, scenario: Scenario) -> dict[str, Any]:
     """A district with its own target follows its target's path (times `lag_factor` if it
     lags), not the population share: a target is an absolute number, so it is not scaled.
     Its pledges come one a month, each about a month's share of its target."""
-    months_planned = len(months(plan.baseline_date, plan.target_date)) - 1
+    months_planned = months_between(plan.baseline_date, plan.target_date)
     targeted: dict[tuple[str, str], float] = {}
     pledge_size: dict[str, float] = {}
     for district in plan.districts:

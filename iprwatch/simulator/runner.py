@@ -6,7 +6,6 @@ truth, once to send it, so that memory stays flat whatever the scale.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -14,21 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from iprwatch.simulator.client import SendOptions, SendReport, send
-from iprwatch.simulator.generator import generate, months
+from iprwatch.simulator.generator import generate
 from iprwatch.simulator.model import Scenario
 from iprwatch.simulator.truth import GroundTruth, write_truth
+from shared.months import months
 from shared.plan import Plan
 from shared.plans import load_plans
-
-PLAN_START = date(2021, 1, 1)
-
-
-def parse_month(text: str) -> date:
-    """`YYYY-MM` -> the first day of that month."""
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text.strip()):
-        raise ValueError(f"not a month YYYY-MM: {text!r}")
-    year, month = text.strip().split("-")
-    return date(int(year), int(month), 1)
 
 
 def yesterday(plan: Plan, now: datetime | None = None) -> date:

@@ -11,8 +11,7 @@ import pytest
 from matplotlib import font_manager
 from PIL import Image
 
-from shared import charts
-from shared.charts import Chart, FontMissing, Forecast, alt_text, png, svg
+from shared.charts import Chart, FontMissing, Forecast, alt_text, drawing, png, svg
 from shared.numbers import axis_scale, with_unit
 
 pytestmark = pytest.mark.usefixtures("cjk_font")
@@ -115,14 +114,14 @@ def test_the_cjk_font_draws_the_chinese_and_is_embedded_in_the_svg(cjk_font: str
 
 
 def test_a_missing_font_is_named_with_its_package(monkeypatch: pytest.MonkeyPatch) -> None:
-    charts.cjk_font_file.cache_clear()
-    monkeypatch.setattr(charts, "FONT_FAMILY", "No Such Font CJK")
+    drawing.cjk_font_file.cache_clear()
+    monkeypatch.setattr(drawing, "FONT_FAMILY", "No Such Font CJK")
     try:
         with pytest.raises(FontMissing, match=r"apt-get install fonts-noto-cjk"):
             png(PLEDGE)
     finally:
         monkeypatch.undo()
-        charts.cjk_font_file.cache_clear()
+        drawing.cjk_font_file.cache_clear()
 
 
 def test_the_alt_text_states_the_numbers() -> None:

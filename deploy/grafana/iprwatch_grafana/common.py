@@ -26,7 +26,7 @@ PanelBuilder = cog.Builder[model.Panel]
 
 # The five statuses of shared/status.py, coded as the recording rule
 # plan_district_indicator:ipr_indicator_status:code codes them, with the words of the alert
-# mail and the colour-blind-safe (Okabe-Ito) colours of shared/charts.py.
+# mail and the colour-blind-safe (Okabe-Ito) colours of shared/charts/.
 STATUS: tuple[tuple[int, str, str, str], ...] = (
     (0, "no_data", "暂无数据", "#999999"),
     (1, "no_target", "无目标", "#56B4E9"),

@@ -20,17 +20,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from services.ingest.service.ports import Resolution
+
 CACHE_LIMIT = 200_000
-
-
-@dataclass(frozen=True)
-class Resolution:
-    code: str | None
-    reason: str | None = None
-    problem: str | None = None
 
 
 class AddressResolver:

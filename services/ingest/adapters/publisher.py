@@ -19,12 +19,9 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from services.ingest.service.ports import BrokerUnavailable
 from shared.events import CloudEvent, to_kafka
 from shared.settings import KafkaSettings
-
-
-class BrokerUnavailable(Exception):
-    """Kafka did not acknowledge every event of a request in time: nothing may be promised."""
 
 
 def ingest_producer(settings: KafkaSettings, batch_bytes: int) -> AIOKafkaProducer:

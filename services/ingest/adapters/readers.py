@@ -18,23 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from services.ingest.domain.mapping import Cell
+from services.ingest.adapters.mapping_files import mapping_names
+from services.ingest.domain.cells import Cell
+from services.ingest.domain.rows import Row, csv_rows, ndjson_rows
+from services.ingest.service.ports import ReadError, TableRow
 
 SAMPLE_BYTES = 1 << 20
 FORMATS = ("xlsx", "csv", "ndjson")
-
-
-class ReadError(Exception):
-    """The file cannot be read as asked: the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class TableRow:
-    """One data row: its line (CSV, NDJSON) or row number (Excel) and its cells by column."""
-
-    line: int
-    cells: dict[str, Cell]
-    problem: str | None = None
 
 
 def file_format(path: Path, given: str | None = None) -> str:
@@ -191,3 +181,35 @@ def _xlsx(path: Path, sheet: str | None) -> Iterator[tuple[list[str], Iterator[T
         yield header, rows()
     finally:
         book.close()
+
+
+@dataclass(frozen=True)
+class ExportReader:
+    """One export file as the importer reads it (the `ExportFile` port)."""
+
+    path: Path
+    kind: str | None = None
+    sheet: str | None = None
+    encoding: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def format(self) -> str:
+        return file_format(self.path, self.kind)
+
+    def count_rows(self) -> int | None:
+        return count_rows(self.path, self.format, self.sheet)
+
+    def events(self) -> Iterator[Row]:
+        fmt = self.format
+        if fmt == "xlsx":
+            raise ReadError("an Excel file needs a mapping: pass --mapping NAME "
+                            f"(shipped: {', '.join(mapping_names())})")  # fmt: skip
+        with open_text(self.path, self.encoding) as stream:
+            yield from (csv_rows(stream) if fmt == "csv" else ndjson_rows(stream))
+
+    def tables(self) -> Iterator[tuple[list[str], Iterator[TableRow]]]:
+        return table_rows(self.path, self.format, self.sheet, self.encoding)

@@ -20,13 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from services.ingest.domain.grants import TokenGrant
+from services.ingest.service.ports import TokenError as TokenError
+from services.ingest.service.ports import TokensUnreadable
+from shared.ingest_client import client_token as shared_client_token
 
 TOKEN_PREFIX = "iprw_"  # noqa: S105 - a marker, not a secret
 FILE_VERSION = 1
 
 
-class TokenError(ValueError):
-    """A token could not be added or revoked; the message says why."""
+class TokenFileError(TokenError, TokensUnreadable):
+    """The tokens file is not what it must be (JSON with a list `tokens`)."""
 
 
 @dataclass(frozen=True)
@@ -67,14 +70,7 @@ def simulator_token_file() -> Path:
 
 def client_token(explicit: str | None = None) -> str | None:
     """A client's token: `--token`, else env `IPRWATCH_TOKEN`, else `.iprwatch/simulator.token`."""
-    if explicit:
-        return explicit
-    if env := os.environ.get("IPRWATCH_TOKEN"):
-        return env
-    try:
-        return simulator_token_file().read_text().strip() or None
-    except OSError:
-        return None
+    return shared_client_token(explicit, simulator_token_file())
 
 
 def token_hash(token: str) -> str:
@@ -169,10 +165,10 @@ def _read(path: Path) -> list[StoredToken]:
     try:
         raw = json.loads(path.read_text() or "{}")
     except json.JSONDecodeError as exc:
-        raise TokenError(f"{path} is not valid JSON: {exc}") from exc
+        raise TokenFileError(f"{path} is not valid JSON: {exc}") from exc
     entries = raw.get("tokens", []) if isinstance(raw, dict) else None
     if not isinstance(entries, list):
-        raise TokenError(f"{path}: expected an object with a list `tokens`")
+        raise TokenFileError(f"{path}: expected an object with a list `tokens`")
     tokens: list[StoredToken] = []
     for entry in entries:
         try:
@@ -186,7 +182,7 @@ def _read(path: Path) -> list[StoredToken]:
                 )
             )
         except (KeyError, TypeError) as exc:
-            raise TokenError(f"{path}: a token entry lacks {exc}") from exc
+            raise TokenFileError(f"{path}: a token entry lacks {exc}") from exc
     return tokens
 
 

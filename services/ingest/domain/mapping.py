@@ -5,18 +5,13 @@ naming the file, the key and the problem (`MappingError`). It says which column 
 where the holder's division comes from (a code, a division name, or an address resolved by the
 caller), which date column makes which event type under which condition, how cells become
 `data` fields (value maps, kinds), the `source`, and which parts make the deterministic id.
-
-The id is a UUID 5 of the mapping's `id_from` parts (by default the type, the subject and the
-date): the same row always gives the same id, so re-importing a file is all duplicates, and the
-fold counts each act once. Pure: pyyaml and pydantic only.
+Applying it to rows is `mapper.Mapper`; reading a cell, `cells`. Pure: pyyaml and pydantic.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Hashable, Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,12 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from services.ingest.domain.cells import Kind, Record, cell_text, first_filled
 from shared.events import DATA_MODELS
-
-Cell = str | int | float | bool | date | datetime | None
-Record = Mapping[str, Cell]
-ID_NAMESPACE = uuid.UUID("6f1c3e1e-4a57-5d3a-9c55-2a1b1f0e7c21")  # the importer's own namespace
-EXCEL_EPOCH = date(1899, 12, 30)
 
 
 def _columns(value: object) -> object:
@@ -83,9 +74,6 @@ class Condition(_Strict):
         if self.in_ is not None:
             return text in self.in_
         return re.search(self.matches or "", text) is not None
-
-
-Kind = Literal["text", "bool", "number", "integer", "period"]
 
 
 class FieldRule(_Strict):
@@ -248,13 +236,11 @@ class MappingError(Exception):
         super().__init__(f"invalid import mapping {self.file}:\n{lines}")
 
 
-def load_mapping(path: Path | str) -> ImportMapping:
-    """Read and validate one mapping file; raise `MappingError` naming file, key and problem."""
-    file = Path(path)
+def parse_mapping(text: str, file: Path | str) -> ImportMapping:
+    """Validate the YAML text of mapping `file`; raise `MappingError` naming file, key and
+    problem."""
     try:
-        raw = yaml.load(file.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
-    except OSError as exc:
-        raise MappingError(file, [("(file)", exc.strerror or str(exc))]) from None
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506
     except yaml.YAMLError as exc:
         raise MappingError(file, [("(yaml)", str(exc).replace("\n", " "))]) from None
     if not isinstance(raw, dict):
@@ -282,247 +268,3 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
-
-
-# --- cells -----------------------------------------------------------------------------------
-
-
-def cell_text(cell: Cell) -> str:
-    """A cell as text: numbers without a spurious `.0`, dates as ISO, blanks as ''."""
-    if cell is None:
-        return ""
-    if isinstance(cell, bool):
-        return "true" if cell else "false"
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    if isinstance(cell, datetime | date):
-        return cell.isoformat()
-    return str(cell).strip()
-
-
-def first_filled(record: Record, columns: Sequence[str]) -> str:
-    for column in columns:
-        text = cell_text(record.get(column))
-        if text:
-            return text
-    return ""
-
-
-_DATE = re.compile(
-    r"(?P<y>\d{4})\s*(?:[-/.年])\s*(?P<m>\d{1,2})\s*(?:[-/.月])\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-)
-_COMPACT_DATE = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
-_PERIOD = re.compile(r"(?P<y>\d{4})\s*年?(?:\s*[-/.]?\s*(?P<m>\d{1,2})\s*月?)?")
-
-
-def parse_date(cell: Cell) -> date:
-    """A date from Excel (a date or a serial number) or text: 2023-05-12, 2023/5/12, 2023.5.12,
-    20230512, 2023年5月12日 (a time after it is ignored). Raises ValueError."""
-    if isinstance(cell, datetime):
-        return cell.date()
-    if isinstance(cell, date):
-        return cell
-    if isinstance(cell, int | float) and not isinstance(cell, bool) and 1 <= cell < 2958466:
-        if 19000000 <= cell <= 21001231:  # 20230512 as a number
-            return parse_date(str(int(cell)))
-        return EXCEL_EPOCH + timedelta(days=int(cell))
-    text = cell_text(cell)
-    match = _DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text)
-    if match is None:
-        raise ValueError(f"not a date: {text!r}")
-    return date(int(match["y"]), int(match["m"]), int(match["d"]))
-
-
-def parse_period(cell: Cell) -> str:
-    """A period `YYYY` or `YYYY-MM` from 2023, '2023年', '2023-06', '2023年6月', a date (month)."""
-    if isinstance(cell, datetime | date):
-        return f"{cell.year:04d}-{cell.month:02d}"
-    text = cell_text(cell)
-    match = _PERIOD.fullmatch(text)
-    if match is None:
-        raise ValueError(f"not a year or a month: {text!r}")
-    if match["m"] is None:
-        return match["y"]
-    month = int(match["m"])
-    if not 1 <= month <= 12:
-        raise ValueError(f"not a month: {text!r}")
-    return f"{match['y']}-{month:02d}"
-
-
-def period_end(period: str) -> date:
-    year, _, month = period.partition("-")
-    if not month:
-        return date(int(year), 12, 31)
-    first_of_next = date(int(year) + int(month) // 12, int(month) % 12 + 1, 1)
-    return first_of_next - timedelta(days=1)
-
-
-_TRUE = {"true", "1", "yes", "y", "是", "有", "√", "✓", "y1"}
-_FALSE = {"false", "0", "no", "n", "否", "无", "×", ""}
-
-
-def _convert(kind: Kind, value: Any, name: str) -> Any:
-    if kind == "text" or not isinstance(value, str):
-        if kind == "integer" and isinstance(value, float) and value.is_integer():
-            return int(value)
-        if kind == "period" and not isinstance(value, str):
-            return parse_period(value)
-        return value
-    text = value.strip()
-    if kind == "bool":
-        if text.lower() in _TRUE:
-            return True
-        if text.lower() in _FALSE:
-            return False
-        raise ValueError(f"{name}: not a yes/no value: {text!r}")
-    if kind == "period":
-        return parse_period(text)
-    cleaned = text.replace(",", "").replace("，", "").removesuffix("%")
-    try:
-        number = float(cleaned)
-    except ValueError:
-        raise ValueError(f"{name}: not a number: {text!r}") from None
-    if kind == "integer":
-        if not number.is_integer():
-            raise ValueError(f"{name}: not a whole number: {text!r}")
-        return int(number)
-    return number
-
-
-# --- rows to events --------------------------------------------------------------------------
-
-
-class RowProblem(ValueError):
-    """A row the mapping cannot turn into events; `reason` is a short label for the summary."""
-
-    def __init__(self, reason: str, problem: str) -> None:
-        super().__init__(problem)
-        self.reason = reason
-        self.problem = problem
-
-
-class DistrictInput(BaseModel):
-    """What a row says about its division, before the importer resolves it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    code: str = ""
-    name: str = ""
-    address: str = ""
-
-
-class Mapper:
-    """Applies one mapping to rows. `district_of_name` maps a division's name to its code."""
-
-    def __init__(self, mapping: ImportMapping, district_of_name: Mapping[str, str]) -> None:
-        self.mapping = mapping
-        self.zone = ZoneInfo(mapping.timezone)
-        self.names = dict(district_of_name)
-
-    def district_input(self, record: Record) -> DistrictInput:
-        rule = self.mapping.district
-        return DistrictInput(
-            code=first_filled(record, rule.code),
-            name=first_filled(record, rule.name),
-            address=first_filled(record, rule.address),
-        )
-
-    def known_district(self, given: DistrictInput) -> str | None:
-        """The code when the row gives one or names a division; None: resolve the address."""
-        if given.code:
-            return given.code
-        if given.name:
-            code = self.names.get(given.name.strip())
-            if code is None:
-                problem = f"{given.name!r} is not the name of a division of the plan"
-                raise RowProblem("unknown_district_name", problem)
-            return code
-        if not given.address:
-            raise RowProblem("no_district", "the row gives no division code, name or address")
-        return None
-
-    def events(self, record: Record, district: str) -> list[dict[str, Any]]:
-        """The row's events (maybe none: no rule applies); raises `RowProblem`."""
-        subject = self.mapping.subject.of(record) if self.mapping.subject else None
-        events: list[dict[str, Any]] = []
-        for rule in self.mapping.events:
-            if not all(condition.holds(record) for condition in rule.when):
-                continue
-            if DATA_MODELS[rule.type].needs_subject and not subject:
-                raise RowProblem("no_subject", f"no right number in {self._subject_columns()}")
-            data = {"district": district, **self._data(rule, record)}
-            day = self._date(rule, record, data)
-            event: dict[str, Any] = {
-                "specversion": "1.0",
-                "id": self._id(rule.type, subject, day, data),
-                "source": self.mapping.source,
-                "type": rule.type,
-                "time": datetime.combine(day, time(), self.zone).isoformat(),
-                "data": data,
-            }
-            if subject and DATA_MODELS[rule.type].needs_subject:
-                event["subject"] = subject
-            events.append(event)
-        return events
-
-    def _subject_columns(self) -> str:
-        return " / ".join(self.mapping.subject.column) if self.mapping.subject else "(none)"
-
-    def _data(self, rule: EventRule, record: Record) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        for name, field in rule.data.items():
-            if field.column is None:
-                data[name] = field.value
-                continue
-            text = first_filled(record, field.column)
-            raw = next((record.get(c) for c in field.column if cell_text(record.get(c))), None)
-            if not text:
-                if field.required:
-                    raise RowProblem("missing_value", f"{' / '.join(field.column)} is empty")
-                if field.default is not None:
-                    data[name] = field.default
-                continue
-            try:
-                if field.map is not None:
-                    if text not in field.map:
-                        if field.default is None:
-                            raise RowProblem("unmapped_value",
-                                             f"{' / '.join(field.column)}: {text!r} is not in "
-                                             f"the map of data.{name}")  # fmt: skip
-                        data[name] = field.default
-                        continue
-                    data[name] = _convert(field.kind, field.map[text], name)
-                else:
-                    data[name] = _convert(field.kind, raw if field.kind != "text" else text, name)
-            except RowProblem:
-                raise
-            except ValueError as exc:
-                raise RowProblem("bad_value", f"{' / '.join(field.column)}: {exc}") from None
-        return data
-
-    def _date(self, rule: EventRule, record: Record, data: Mapping[str, Any]) -> date:
-        raw = next((record.get(c) for c in rule.date if cell_text(record.get(c))), None)
-        if raw is None:
-            if rule.date_fallback == "period_end" and isinstance(data.get("period"), str):
-                return period_end(data["period"])
-            raise RowProblem("no_date", f"{' / '.join(rule.date)} is empty ({rule.type})")
-        try:
-            return parse_date(raw)
-        except ValueError as exc:
-            raise RowProblem("bad_date", f"{' / '.join(rule.date)}: {exc}") from None
-
-    def _id(self, event_type: str, subject: str | None, day: date, data: Mapping[str, Any]) -> str:
-        parts: list[str] = []
-        for part in self.mapping.id_from:
-            if part == "type":
-                parts.append(event_type)
-            elif part == "subject":
-                parts.append(subject or "")
-            elif part == "date":
-                parts.append(day.isoformat())
-            elif part == "district":
-                parts.append(str(data["district"]))
-            else:
-                parts.append(cell_text(data.get(part.removeprefix("data."))))
-        return str(uuid.uuid5(ID_NAMESPACE, "\x1f".join(parts)))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-DEFAULT_URL = "http://127.0.0.1:8001"
+from shared.ingest_client import ingest_url
 
 
 def add_commands(commands: Any) -> None:
@@ -83,7 +82,7 @@ def add_commands(commands: Any) -> None:
     bulk.add_argument("--no-progress", action="store_true", help="no progress bar")
     bulk.add_argument(
         "--url",
-        default=os.environ.get("IPRWATCH_INGEST_URL", DEFAULT_URL),
+        default=ingest_url(),
         help="the ingest service (default: IPRWATCH_INGEST_URL or %(default)s)",
     )
     bulk.add_argument(
@@ -115,14 +114,13 @@ def _run(_: argparse.Namespace) -> int:
 
 
 def _store(args: argparse.Namespace) -> Any:
-    from services.ingest.adapters.tokens import TokenStore
-    from services.ingest.settings import IngestSettings
+    from services.ingest.bootstrap import token_store
 
-    return TokenStore(args.file or IngestSettings().tokens_file)
+    return token_store(args.file)
 
 
 def _tokens_add(args: argparse.Namespace) -> int:
-    from services.ingest.adapters.tokens import TokenError
+    from services.ingest.service.ports import TokenError
 
     store = _store(args)
     try:

@@ -15,8 +15,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
-from services.ingest.adapters.publisher import BrokerUnavailable
-from services.ingest.adapters.tokens import TokenError, TokenStore
 from services.ingest.bootstrap import Ingest, running
 from services.ingest.domain.binding import (
     BadRequest,
@@ -34,11 +32,12 @@ from services.ingest.entrypoints.openapi import (
     with_plan_districts,
 )
 from services.ingest.metrics import IngestMetrics
+from services.ingest.service.authentication import Unauthenticated, authenticate
+from services.ingest.service.ports import BrokerUnavailable, TokenLookup, TokensUnreadable
 from services.ingest.settings import IngestSettings
 from shared.ops import ops_router
 
 log = logging.getLogger(__name__)
-ADD_TOKEN_HINT = "iprwatch tokens add NAME --source SOURCE --type TYPE"  # noqa: S105
 
 
 class ApiError(Exception):
@@ -70,7 +69,6 @@ def create_app(
 ) -> FastAPI:
     """The app; `start` builds the running intake in the lifespan (tests pass fakes)."""
     metrics = metrics or IngestMetrics()
-    tokens = TokenStore(settings.tokens_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -108,7 +106,7 @@ def create_app(
     )
     async def post_events(request: Request) -> JSONResponse:
         ingest: Ingest = request.app.state.ingest
-        grant = _authenticate(tokens, request.headers.get("authorization"))
+        grant = _authenticate(ingest.tokens, request.headers.get("authorization"))
         content_type = request.headers.get("content-type")
         body = await _read_body(request, settings.max_body_bytes)
         try:
@@ -165,28 +163,15 @@ def _count(metrics: IngestMetrics, reason: str) -> None:
     metrics.events_rejected.labels("unknown", reason).inc()
 
 
-def _authenticate(tokens: TokenStore, header: str | None) -> TokenGrant:
-    challenge = {"WWW-Authenticate": 'Bearer realm="iprwatch-ingest"'}
+def _authenticate(tokens: TokenLookup, header: str | None) -> TokenGrant:
     try:
-        empty = tokens.is_empty()
-    except TokenError as exc:
+        return authenticate(tokens, header)
+    except TokensUnreadable as exc:
         log.error("the tokens file cannot be read: %s", exc)
         raise ApiError(503, "the ingest service's token configuration is unreadable") from exc
-    if empty:
-        raise ApiError(
-            401,
-            f"no ingest tokens are configured ({tokens.path}): create one with "
-            f"`{ADD_TOKEN_HINT}` and send it as `Authorization: Bearer <token>`",
-            headers=challenge,
-        )
-    scheme, _, token = (header or "").partition(" ")
-    if not header or scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "missing bearer token: send `Authorization: Bearer <token>`",
-                       headers=challenge)  # fmt: skip
-    grant = tokens.verify(token.strip())
-    if grant is None:
-        raise ApiError(401, "unknown or revoked token", headers=challenge)
-    return grant
+    except Unauthenticated as exc:
+        challenge = {"WWW-Authenticate": 'Bearer realm="iprwatch-ingest"'}
+        raise ApiError(401, str(exc), headers=challenge) from exc
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

@@ -14,8 +14,11 @@ import pytest
 
 from iprwatch.stack.processes import LOOPBACK, free_port, stop
 from iprwatch.stack.stack import Endpoints, launch_service, service_marker, wait_ready
+from services.ingest.adapters.mapping_files import IMPORTS_DIR
 from services.ingest.adapters.tokens import TokenStore
-from services.ingest.entrypoints.importer import IMPORTS_DIR, ImportOptions, Summary, import_file
+from services.ingest.bootstrap import import_file
+from services.ingest.service.importing import ImportOptions
+from services.ingest.service.sending import Summary
 from shared.events import CloudEvent
 from shared.settings import KafkaSettings
 from tests.integration.ingest.conftest import read_topic

@@ -10,12 +10,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.ingest.adapters.publisher import BrokerUnavailable
 from services.ingest.adapters.tokens import TokenStore
 from services.ingest.bootstrap import Ingest
 from services.ingest.entrypoints.http import create_app
-from services.ingest.handlers import EventIntake
 from services.ingest.metrics import IngestMetrics
+from services.ingest.service.intake import EventIntake
+from services.ingest.service.ports import BrokerUnavailable
 from services.ingest.settings import IngestSettings
 from shared.events import CloudEvent
 from shared.plans import load_plans
@@ -62,7 +62,8 @@ def app(settings: IngestSettings, metrics: IngestMetrics, publisher: FakePublish
     @asynccontextmanager
     async def start(s: IngestSettings, m: IngestMetrics) -> AsyncIterator[Ingest]:
         plans = load_plans()
-        yield Ingest(s, plans, FakeProducer(publisher), EventIntake(plans, publisher, m), m)
+        intake = EventIntake(plans, publisher, m)
+        yield Ingest(s, plans, FakeProducer(publisher), intake, m, TokenStore(s.tokens_file))
 
     return create_app(settings, metrics, start)
 

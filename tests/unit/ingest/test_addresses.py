@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.ingest.adapters.addresses import AddressResolver, Resolution
-from services.ingest.entrypoints.importer import spanning_areas
+from services.ingest.adapters.addresses import AddressResolver
+from services.ingest.adapters.mapping_files import spanning_areas
+from services.ingest.service.ports import Resolution
 from shared.plan import default_plan_path, load_plan
 
 
@@ -13,7 +14,7 @@ from shared.plan import default_plan_path, load_plan
 def resolver() -> AddressResolver:
     plan = load_plan(default_plan_path())
     return AddressResolver({d.code: d.name_zh for d in plan.districts}, plan.city.code,
-                           plan.city.name_zh, spanning_areas(plan))  # fmt: skip
+                           plan.city.name_zh, spanning_areas(plan.city.code))  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from iprwatch.cli import main
-from services.ingest.entrypoints.importer import IMPORTS_DIR
+from services.ingest.adapters.mapping_files import IMPORTS_DIR
 
 EXAMPLES = IMPORTS_DIR / "examples"
 

@@ -68,7 +68,7 @@ async def test_an_unreachable_service_is_given_up_readably() -> None:
 async def test_the_importer_holds_back_to_its_rate() -> None:
     import io
 
-    from services.ingest.entrypoints import importer
+    from services.ingest.service.sending import Pending, Sender, Summary
     from shared.plan import default_plan_path, load_plan
 
     waits: list[float] = []
@@ -78,9 +78,9 @@ async def test_the_importer_holds_back_to_its_rate() -> None:
 
     answer = httpx.MockTransport(lambda _: httpx.Response(202, json={"accepted": 1}))
     async with IngestClient("http://ingest", transport=answer) as client:
-        sender = importer.Sender(client, load_plan(default_plan_path()), importer.Summary(),
+        sender = Sender(client, load_plan(default_plan_path()), Summary(),
                                  io.StringIO(), rate=100, sleep=sleep)  # fmt: skip
-        pending = [importer.Pending(n, "", {"id": str(n)}) for n in range(500)]
+        pending = [Pending(n, "", {"id": str(n)}) for n in range(500)]
         for _ in range(3):
             await sender.send(pending)
     # 100 events/s: the 2nd batch of 500 is due 5 s after the start, the 3rd 10 s after

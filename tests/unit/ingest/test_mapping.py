@@ -8,16 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from services.ingest.domain.mapping import (
-    Mapper,
-    MappingError,
-    RowProblem,
-    load_mapping,
-    parse_date,
-    parse_period,
-    period_end,
-)
-from services.ingest.entrypoints.importer import IMPORTS_DIR, mapping_names
+from services.ingest.adapters.mapping_files import IMPORTS_DIR, load_mapping, mapping_names
+from services.ingest.domain.cells import parse_date, parse_period, period_end
+from services.ingest.domain.mapper import Mapper, RowProblem
+from services.ingest.domain.mapping import MappingError
 
 NAMES = {"500112": "渝北区"}
 

@@ -10,13 +10,13 @@ import pytest
 from openpyxl import Workbook
 
 from services.ingest.adapters.readers import (
-    ReadError,
     count_rows,
     detect_encoding,
     file_format,
     table_rows,
 )
-from services.ingest.domain.mapping import Cell
+from services.ingest.domain.cells import Cell
+from services.ingest.service.ports import ReadError
 
 HEADER = ["申请号", "法律状态", "申请人地址"]
 ROWS = [

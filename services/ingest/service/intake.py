@@ -6,7 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from services.ingest.domain.grants import TokenGrant
 from services.ingest.domain.validation import (
@@ -17,12 +17,8 @@ from services.ingest.domain.validation import (
     validate_events,
 )
 from services.ingest.metrics import IngestMetrics
-from shared.events import CloudEvent
+from services.ingest.service.ports import Publisher
 from shared.plans import PlanSet
-
-
-class Publisher(Protocol):
-    async def publish(self, events: Sequence[CloudEvent]) -> None: ...
 
 
 class EventIntake:

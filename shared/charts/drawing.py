@@ -1,26 +1,10 @@
-"""Charts officials can read: one indicator of one division against its plan, drawn with
-matplotlib (Agg, no GUI) as PNG (mail) or SVG (board, bulletin).
-
-What to draw is a plain `Chart`: the title's parts, the unit, the dated actual series, the
-plan's required path with its milestones, the target and its date, the forecast with its 90 %
-interval. The picture: a title (division · indicator, the plan below it), a line of the key
-figures, dated x ticks (year ends, or months for a short span), a y axis in the unit officials
-use (件, 万件, 亿元, %, 件/万人), the latest value, the required value and the target labelled
-with their numbers, and a Chinese legend. Colours are Okabe-Ito (safe for colour-blind
-readers); lines also differ by style. Text is set in Noto Sans CJK SC (Debian's
-fonts-noto-cjk), embedded in the SVG as glyph paths so it renders anywhere.
-
-Every drawing also returns a `Drawn` record of the texts it put on the picture, which tests
-and alt texts read instead of the pixels.
-"""
+"""Drawing a chart with matplotlib (Agg, no GUI) as PNG or SVG: the font, the axes' ranges and
+ticks, the marks and their labels, the legend."""
 
 from __future__ import annotations
 
 import io
-import math
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -36,26 +20,20 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator  # noqa: E402
 
+from shared.charts import axes  # noqa: E402
+from shared.charts.model import (  # noqa: E402
+    DPI,
+    FONT_FAMILY,
+    FONT_PACKAGE,
+    MAIL_SIZE,
+    Chart,
+    Drawn,
+    FontMissing,
+    chinese_quotes,
+)
+from shared.charts.words import day_label, figures_line, month_label  # noqa: E402
 from shared.numbers import QUANTITY_ZH, axis_scale, plain, with_unit  # noqa: E402
 
-__all__ = [
-    "FONT_FAMILY",
-    "FONT_PACKAGE",
-    "MAIL_SIZE",
-    "Chart",
-    "Drawn",
-    "FontMissing",
-    "Forecast",
-    "alt_text",
-    "cjk_font_file",
-    "png",
-    "svg",
-]
-
-FONT_FAMILY = "Noto Sans CJK SC"
-FONT_PACKAGE = "fonts-noto-cjk"
-MAIL_SIZE = (1200, 700)  # pixels; shown 600 wide in the mail: sharp on a phone at 2×
-DPI = 200
 FS = 9.5  # points: at 200 dpi, 26 px of 1200; on a 390 px wide phone screen still 8.5 px
 
 # Okabe & Ito (2008), "Color Universal Design": told apart with any colour vision.
@@ -66,79 +44,6 @@ LEGEND_PATH = "规划路径"
 LEGEND_MILESTONES = "年度目标"
 LEGEND_TARGET = "目标"
 LEGEND_FORECAST = "预测 (90% 区间)"
-
-
-class FontMissing(RuntimeError):
-    """The CJK font is not installed: the charts would show boxes instead of Chinese."""
-
-
-@dataclass(frozen=True)
-class Forecast:
-    """The forecast of the value on `on` (the target date), with its 90 % interval."""
-
-    on: date
-    value: float
-    low: float
-    high: float
-
-
-@dataclass(frozen=True)
-class Chart:
-    """What to draw. Dates are the days the values stand for (a month's value on its last day).
-
-    `required` is the path's value on `required_on` (default `as_of`, the day the progress is
-    read for; for a year's value, the end of its year);
-    `change_since`: the values are changes since that day (a division without a published
-    baseline), not stocks, and the axis says so.
-    """
-
-    division: str
-    indicator: str
-    plan: str
-    unit: str  # shared.plan.Unit: count, per_10k_population, cny, cny_100m, share, score
-    actual: Sequence[tuple[date, float]] = ()
-    path: Sequence[tuple[date, float]] = ()
-    milestones: Sequence[tuple[date, float]] = ()
-    target: float | None = None
-    target_date: date | None = None
-    forecast: Forecast | None = None
-    as_of: date | None = None
-    required: float | None = None
-    change_since: date | None = None
-    required_on: date | None = None
-
-    @property
-    def title(self) -> str:
-        return " · ".join((self.division, self.indicator, _chinese_quotes(self.plan)))
-
-
-@dataclass(frozen=True)
-class Drawn:
-    """The texts a drawing put on the picture, and its size in pixels."""
-
-    title: str
-    figures: str  # the line of key figures under the title
-    x_label: str
-    y_label: str
-    x_ticks: tuple[str, ...]
-    legend: tuple[str, ...]
-    labels: tuple[str, ...]  # next to the marks: latest value, required, target
-    size: tuple[int, int]
-    y_range: tuple[float, float] = (0.0, 1.0)  # in the axis' unit (亿元, 万件, ...)
-    font_file: str = ""
-
-
-def _chinese_quotes(text: str) -> str:
-    """Straight double quotes in pairs become Chinese ones: "十四五" → “十四五”."""
-    return re.sub(r'"([^"]*)"', "“\\1”", text)
-
-
-def _month_label(day: date) -> str:
-    return f"{day.year}年{day.month}月"
-
-
-def _day_label(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 @cache
@@ -167,75 +72,13 @@ def _x(day: date) -> float:
     return float(mdates.date2num(day))  # type: ignore[no-untyped-call]
 
 
-def _bounds(chart: Chart) -> tuple[float, float]:
-    values = [v for _, v in chart.actual] + [v for _, v in chart.path]
-    values += [v for _, v in chart.milestones]
-    values += [x for x in (chart.target, chart.required) if x is not None]
-    if chart.forecast is not None:
-        values += [chart.forecast.low, chart.forecast.high, chart.forecast.value]
-    if not values:
-        return 0.0, 1.0
-    low, high = min(values), max(values)
-    return low, high if high > low else low + max(abs(low) * 0.1, 1.0)
-
-
-def _x_range(chart: Chart) -> tuple[date, date]:
-    days = [d for d, _ in chart.actual] + [d for d, _ in chart.path]
-    days += [d for d in (chart.target_date, chart.as_of) if d is not None]
-    if chart.forecast is not None:
-        days.append(chart.forecast.on)
-    if not days:
-        today = date.today()
-        return date(today.year - 1, 12, 31), date(today.year, 12, 31)
-    return min(days), max(days)
-
-
-def _y_range(low: float, high: float) -> tuple[float, float]:
-    """From zero, unless every value sits far above it (a stock that starts at 5万 and aims at
-    10万): then from a round number below the lowest, so the gap to the path shows."""
-    spread = high - low
-    if low >= 0 and low <= 0.4 * high:
-        return 0.0, high + spread * 0.12
-    step = 10 ** math.floor(math.log10(spread)) if spread > 0 else 1.0
-    bottom = math.floor((low - spread * 0.08) / step) * step
-    return (max(bottom, 0.0) if low >= 0 else bottom), high + spread * 0.12
-
-
-def _ticks(start: date, end: date) -> tuple[list[date], list[str], list[date]]:
-    """Year ends ("2021年末") over three years or more, else month ends ("2024年3月").
-
-    The plan speaks of year ends (targets "到2025年末"), so the ticks do too; minor ticks
-    at quarter ends (years) or month ends.
-    """
-
-    def month_ends(step: int) -> list[date]:
-        out: list[date] = []
-        y, m = start.year, start.month
-        while True:
-            last = date(y + (m == 12), m % 12 + 1, 1).toordinal() - 1
-            day = date.fromordinal(last)
-            if day > end:
-                return out
-            if day >= start and m % step == 0:
-                out.append(day)
-            y, m = y + (m == 12), m % 12 + 1
-
-    if (end - start).days >= 3 * 365:
-        majors = [date(y, 12, 31) for y in range(start.year, end.year + 1)]
-        majors = [d for d in majors if start <= d <= end]
-        return majors, [f"{d.year}年末" for d in majors], month_ends(3)
-    step = 1 if (end - start).days <= 200 else 3
-    majors = month_ends(step)
-    return majors, [_month_label(d) for d in majors], month_ends(1)
-
-
 def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]:
     font_file = cjk_font_file()
     width, height = size
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor="white")
     FigureCanvasAgg(fig)
     unit = chart.unit
-    low, high = _bounds(chart)
+    low, high = axes.bounds(chart)
     divisor, axis_unit = axis_scale(max(abs(low), abs(high)), unit)
 
     def y(value: float) -> float:
@@ -283,11 +126,11 @@ def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]
                 zorder=5)  # fmt: skip
         legend.insert(0, LEGEND_ACTUAL)
         assert last is not None  # noqa: S101 - chart.actual is not empty
-        text = f"{with_unit(last[1], unit)}({_month_label(last[0])})"
+        text = f"{with_unit(last[1], unit)}({month_label(last[0])})"
         # Away from the line that leads to it: below-right when behind the path (whose label
         # is above), else above-left; toward the middle near the right edge.
         below = chart.required is not None and chart.required > last[1]
-        first, final = _x_range(chart)
+        first, final = axes.x_range(chart)
         right = (_x(last[0]) - _x(first)) < 0.7 * (_x(final) - _x(first)) if below else False
         ax.annotate(text, (num([last[0]])[0], y(last[1])),
                     xytext=(6 if right else -6, -8 if below else 8), textcoords="offset points",
@@ -335,13 +178,13 @@ def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]
         labels.append(text)
 
     # Axes: dated x ticks, y in the officials' unit, a light grid.
-    start, end = _x_range(chart)
-    majors, tick_labels, minors = _ticks(start, end)
+    start, end = axes.x_range(chart)
+    majors, tick_labels, minors = axes.ticks(start, end)
     span = _x(end) - _x(start)
     ax.set_xlim(_x(start) - span * 0.02, _x(end) + span * 0.02)
     ax.set_xticks(num(majors), tick_labels)
     ax.xaxis.set_minor_locator(FixedLocator(num(minors)))
-    y_range = _y_range(y(low), y(high))
+    y_range = axes.y_range(y(low), y(high))
     ax.set_ylim(*y_range)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: plain(v)))
     if unit == "count" and divisor == 1:  # no half patents
@@ -350,7 +193,7 @@ def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]
     if chart.change_since is not None:
         quantity = f"较{chart.change_since.year}年末增加"
         if chart.change_since != date(chart.change_since.year, 12, 31):
-            quantity = f"较{_day_label(chart.change_since)}增加"
+            quantity = f"较{day_label(chart.change_since)}增加"
     y_label = f"{quantity}({axis_unit})" if axis_unit else quantity
     x_label = "时间(年末)" if tick_labels and tick_labels[0].endswith("年末") else "时间(月末)"
     ax.set_ylabel(y_label, fontsize=FS)
@@ -366,8 +209,8 @@ def _draw(chart: Chart, size: tuple[int, int], dpi: int) -> tuple[Figure, Drawn]
     # Title (division · indicator, the plan below it) and the key figures.
     head = f"{chart.division} · {chart.indicator}"
     fig.text(0.02, 0.96, head, fontsize=14, fontweight="bold", va="top")
-    fig.text(0.02, 0.885, _chinese_quotes(chart.plan), fontsize=FS, color=GREY, va="top")
-    figures = _figures_line(chart)
+    fig.text(0.02, 0.885, chinese_quotes(chart.plan), fontsize=FS, color=GREY, va="top")
+    figures = figures_line(chart)
     line = fig.text(0.02, 0.83, figures, fontsize=FS, va="top")
     _fit(fig, line, smallest=6.5)
 
@@ -402,56 +245,6 @@ def _fit(fig: Figure, text: Any, smallest: float) -> None:
         if box.x1 <= fig.bbox.width * 0.985:
             return
         text.set_fontsize(text.get_fontsize() - 0.5)
-
-
-def _range(low: float, high: float, unit: str) -> str:
-    """ "79~112亿元" where both ends share the unit's suffix, else "0.9万~1.2亿元"."""
-    a, b = with_unit(low, unit), with_unit(high, unit)
-    suffix = re.sub(r"^[-\d.,]*", "", a)
-    if suffix and b.endswith(suffix) and re.fullmatch(r"[-\d.,]+", b[: -len(suffix)]):
-        return f"{a[: -len(suffix)]}~{b}"
-    return f"{a}~{b}"
-
-
-def _figures_line(chart: Chart) -> str:
-    """The key figures as one line: 截至…:实际 … · 要求 … · 目标 … · 预测 …(区间)."""
-    unit = chart.unit
-    parts: list[str] = []
-    if chart.actual:
-        parts.append(f"实际 {with_unit(chart.actual[-1][1], unit)}")
-    if chart.required is not None:
-        parts.append(f"要求 {with_unit(chart.required, unit)}")
-    if chart.target is not None:
-        parts.append(f"目标 {with_unit(chart.target, unit)}")
-    if chart.forecast is not None:
-        f = chart.forecast
-        parts.append(f"预测 {with_unit(f.value, unit)}(90%区间 {_range(f.low, f.high, unit)})")
-    elif chart.target is not None:
-        parts.append("预测 —(数据不足)")
-    line = " · ".join(parts)
-    return f"截至{_day_label(chart.as_of)}:{line}" if chart.as_of else line
-
-
-def alt_text(chart: Chart) -> str:
-    """The chart in words, with its numbers, for an `<img alt>` and screen readers."""
-    unit = chart.unit
-    parts = [f"{chart.division}{chart.indicator}走势图"]
-    if chart.actual:
-        day, value = chart.actual[-1]
-        parts.append(f"当前值 {with_unit(value, unit)}(截至{_month_label(day)})")
-    if chart.required is not None:
-        parts.append(f"规划路径要求值 {with_unit(chart.required, unit)}")
-    if chart.target is not None:
-        when = f"{chart.target_date.year}年末" if chart.target_date else ""
-        parts.append(f"{when}目标 {with_unit(chart.target, unit)}")
-    if chart.forecast is not None:
-        f = chart.forecast
-        parts.append(
-            f"到期预测值 {with_unit(f.value, unit)}(90%区间 {_range(f.low, f.high, unit)})"
-        )
-    else:
-        parts.append("到期预测值:数据不足,无法预测")
-    return ";".join(parts[:1] + [",".join(parts[1:])]) + "。"
 
 
 _RC: dict[Any, Any] = {"font.family": [FONT_FAMILY, "DejaVu Sans"], "axes.unicode_minus": False}
