@@ -120,7 +120,9 @@ def supervised(state: StackState) -> list[str]:
 
 def service_addresses(ports: dict[str, int]) -> dict[str, str]:
     """IPRWATCH_<NAME>_PORT and _URL of each service, as the services read them (alerts makes
-    its monthly bulletin from IPRWATCH_INDICATORS_URL)."""
+    its monthly bulletin from IPRWATCH_INDICATORS_URL; a division page of indicators shows its
+    current alerts from IPRWATCH_ALERTS_URL). Every service gets every address: the ports are
+    chosen before the first one starts."""
     env: dict[str, str] = {}
     for name, port in ports.items():
         env[f"IPRWATCH_{name.upper()}_PORT"] = str(port)

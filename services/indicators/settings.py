@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import KafkaSettings, PlanSettings, PostgresSettings
@@ -28,6 +28,14 @@ class IndicatorsSettings(BaseSettings):
     # Pages of GET /v1/indicators (the whole plan is 39 places x 13 indicators = 507 items).
     page_default_limit: int = Field(default=1000, ge=1)
     page_max_limit: int = Field(default=1000, ge=1)
+    # A division's page: its latest acts (read per request), and its current alerts from the
+    # alerts service's API when `IPRWATCH_ALERTS_URL` is set (the variable `iprwatch report`
+    # reads), each asked at most `alerts_timeout_seconds`; a read token as the bulletin's.
+    division_latest_acts: int = Field(default=20, ge=1, le=200)
+    alerts_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("IPRWATCH_ALERTS_URL", "alerts_url")
+    )
+    alerts_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
     log_level: str = "INFO"
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
 from iprwatch.cli import build_parser
@@ -51,6 +52,8 @@ def env_names(settings: type[BaseSettings]) -> set[str]:
         kind = field.annotation
         if isinstance(kind, type) and issubclass(kind, BaseSettings):
             names |= env_names(kind)
+        elif isinstance(field.validation_alias, AliasChoices):  # read by these names, no prefix
+            names |= {c.upper() for c in field.validation_alias.choices if isinstance(c, str)}
         else:
             names.add(f"{prefix}{name}".upper())
     return names

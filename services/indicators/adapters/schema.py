@@ -35,6 +35,8 @@ ALTER TABLE acts ADD COLUMN IF NOT EXISTS period text;
 CREATE UNIQUE INDEX IF NOT EXISTS acts_subject_type ON acts (subject, type)
     WHERE subject IS NOT NULL;
 CREATE INDEX IF NOT EXISTS acts_reports ON acts (state_key) WHERE subject IS NULL;
+-- a division's latest acts (adapters/totals.py `latest_acts`): a backward scan per division
+CREATE INDEX IF NOT EXISTS acts_district_time ON acts (district, act_time);
 CREATE TABLE IF NOT EXISTS state_locks (key text PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS monthly_deltas (
     district    text NOT NULL,

@@ -20,6 +20,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
+from services.indicators.adapters.alerts_client import HttpCurrentAlerts
 from services.indicators.adapters.changes import PostgresChangeSignal
 from services.indicators.adapters.dead_letters import KafkaDeadLetters
 from services.indicators.adapters.fold_consumer import FoldLoop, SeekToStoredOffsets
@@ -34,6 +35,7 @@ from services.indicators.service.folding import FoldHandler
 from services.indicators.service.relay import relay_forever
 from services.indicators.service.snapshot import Snapshot
 from services.indicators.settings import IndicatorsSettings
+from shared.bulletin.source import Endpoints
 from shared.kafka import ensure_topics, manual_consumer, reliable_producer
 from shared.plans import PlanSet
 from shared.postgres import create_pool
@@ -58,6 +60,7 @@ class Indicators:
     metrics: IndicatorsMetrics
     snapshot: Snapshot
     supervisor: Supervisor
+    alerts: HttpCurrentAlerts  # a division page's current alerts (IPRWATCH_ALERTS_URL)
 
     @property
     def ledgers(self) -> Ledgers:
@@ -75,6 +78,13 @@ def plan_keys(plans: PlanSet) -> dict[str, tuple[str, list[tuple[str, str]]]]:
         content = plan.model_dump_json() + ("" if earlier is None else earlier.model_dump_json())
         found[plan.id] = (hashlib.sha256(content.encode()).hexdigest(), plan_pairs(plan))
     return found
+
+
+def current_alerts(settings: IndicatorsSettings) -> HttpCurrentAlerts:
+    """The alerts API's client (unconfigured without IPRWATCH_ALERTS_URL), with the read token
+    the monthly bulletin sends: IPRWATCH_READ_TOKEN, else the first of IPRWATCH_READ_TOKENS."""
+    token = Endpoints.from_env(alerts=settings.alerts_url).token
+    return HttpCurrentAlerts(settings.alerts_url, token, settings.alerts_timeout_seconds)
 
 
 @dataclass
@@ -168,6 +178,7 @@ async def running(
     app = Indicators(
         settings, plans, parts.pool, parts.read_pool, parts.fold_store, outbox, totals,
         parts.consumer, parts.producer, metrics, Snapshot(plans, totals, metrics), supervisor,
+        current_alerts(settings),
     )  # fmt: skip
     changed = await outbox.publish_changed_plans(plan_keys(plans))
     if changed:
@@ -210,4 +221,5 @@ async def running(
         stopping.set()
         await supervisor.stop(timeout=5)
         await changes.close()
+        await app.alerts.close()
         await parts.close()

@@ -30,11 +30,13 @@ from services.indicators.domain.values import Ledger
 from services.indicators.entrypoints.board import (
     STATIC_DIR,
     STATIC_URL,
+    division_parts,
     render_board,
-    render_division,
+    render_division_page,
 )
 from services.indicators.metrics import IndicatorsMetrics
 from services.indicators.service import queries
+from services.indicators.service.division import division_feed
 from services.indicators.settings import IndicatorsSettings
 from shared import unavailable
 from shared.kafka import consumer_reaches_broker
@@ -355,15 +357,21 @@ def create_app(settings: IndicatorsSettings) -> FastAPI:
         code: str = Path(max_length=16, description="a division code of the plan"),
         plan: str | None = Query(default=None, **plan_query),
     ) -> HTMLResponse:
-        """A division's page of the board: every indicator's latest value and chart."""
+        """A division's page of the board: every indicator's latest value and chart, its
+        current alerts (from the alerts API, if set and answering) and its latest acts."""
         ledger = ledger_of(request, plan)
         queries.codes(ledger, code)  # 404 for a code the plan does not know
         today = queries.today(ledger)
-        page = await cache.get(
-            request.app.state.indicators.ledgers,
+        indicators: Indicators = request.app.state.indicators
+        parts = await cache.get(
+            indicators.ledgers,
             ("division", ledger.plan.id, code, today),
-            lambda: render_division(ledger, plans, code, today),
+            lambda: division_parts(ledger, plans, code, today),
         )
-        return HTMLResponse(page)
+        feed = await division_feed(
+            indicators.totals, indicators.alerts, ledger.plan.id, code,
+            settings.division_latest_acts,
+        )  # fmt: skip
+        return HTMLResponse(render_division_page(parts, feed))
 
     return app

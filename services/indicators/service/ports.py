@@ -3,7 +3,9 @@
 The fold needs a store that applies one batch in one transaction (`FoldStore`, whose
 `FoldTransaction` offers the steps; the rules of which records to apply are in
 `domain/batch.py`, not in the store), a dead-letter topic, and the outbox the relay reads; the
-relay needs a publisher of `IndicatorChanged` events; the read side needs the monthly totals.
+relay needs a publisher of `IndicatorChanged` events; the read side needs the monthly totals,
+and a division's page its latest acts (`RecentActs`) and its current alerts (`CurrentAlerts`,
+read from the alerts service over HTTP).
 The PostgreSQL and Kafka adapters implement them (`adapters/`); the in-memory fakes of the
 unit tests too, and one contract suite runs against both (`tests/unit/indicators/contracts.py`).
 """
@@ -13,9 +15,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from services.indicators.domain.acts import Act
 from services.indicators.domain.fold import Deltas
@@ -94,6 +96,56 @@ class Outbox(Protocol):
 class Totals(Protocol):
     async def monthly_rows(self) -> list[MonthlyRow]:
         """Every (division, indicator, month, summed delta) row whose sum is not zero."""
+        ...
+
+
+@dataclass(frozen=True)
+class RecentAct:
+    """One recorded act as a division's page lists it."""
+
+    type: str
+    subject: str | None
+    district: str
+    time: datetime
+    year: int | None = None  # a revenue report's year
+    indicator: str | None = None  # a statistic's indicator and period
+    period: str | None = None
+
+
+class RecentActs(Protocol):
+    async def latest_acts(self, area: str, limit: int) -> list[RecentAct]:
+        """The latest `limit` acts recorded in the divisions within `area` (itself, or every
+        division whose code lies in it by GB/T 2260 prefix, as `shared.divisions.within`):
+        newest act time first, then by (source, id)."""
+        ...
+
+
+@dataclass(frozen=True)
+class CurrentAlert:
+    """An alert of the alerts service that is pending or firing."""
+
+    indicator: str
+    state: str  # pending | firing
+    status: str  # at_risk | behind | ...
+    since: datetime | None
+    value: float | None
+    required: float | None
+    month: str | None
+
+
+@dataclass(frozen=True)
+class AlertsAnswer:
+    """What the alerts service said: `unconfigured` (no address set), `unavailable` (it did
+    not answer in time, or not as expected; `reason` says how) or `ok` with the alerts."""
+
+    outcome: Literal["ok", "unconfigured", "unavailable"]
+    alerts: tuple[CurrentAlert, ...] = ()
+    reason: str | None = None
+
+
+class CurrentAlerts(Protocol):
+    async def current(self, plan: str, district: str) -> AlertsAnswer:
+        """The plan's pending and firing alerts of one division; never raises."""
         ...
 
 

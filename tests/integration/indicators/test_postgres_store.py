@@ -25,6 +25,7 @@ class TestPostgresStore(StoreContract):
         pool = await create_pool(postgres_settings, db_schema)
         try:
             await migrate(pool)
-            yield Stores(PostgresFoldStore(pool), PostgresOutbox(pool), PostgresTotals(pool))
+            totals = PostgresTotals(pool)
+            yield Stores(PostgresFoldStore(pool), PostgresOutbox(pool), totals, totals)
         finally:
             await pool.close()

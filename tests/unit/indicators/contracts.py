@@ -2,7 +2,8 @@
 
 `StoreContract` is run against the in-memory fakes (`test_memory_store.py`) and against
 PostgreSQL (`tests/integration/indicators/test_postgres_store.py`): a subclass only says how
-to make a fresh, empty store (`stores` fixture: the FoldStore, the Outbox and the Totals).
+to make a fresh, empty store (`stores` fixture: the FoldStore, the Outbox, the Totals and the
+RecentActs).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from services.indicators.service.ports import (
     FoldStore,
     Outbox,
     Pending,
+    RecentAct,
+    RecentActs,
     RecordFault,
     Totals,
 )
-from shared.event_types import GRANTED, LAPSED, REVENUE, SOFTWARE
+from shared.event_types import GRANTED, LAPSED, REVENUE, SOFTWARE, STATISTIC, TM_REGISTERED
 
 T = datetime(2023, 5, 12, tzinfo=UTC)
 M5, M6 = date(2023, 5, 1), date(2023, 6, 1)
@@ -32,6 +35,7 @@ class Stores:
     fold: FoldStore
     outbox: Outbox
     totals: Totals
+    recent: RecentActs
 
 
 def act(ident: str, type_: str = SOFTWARE, subject: str | None = None, **more: object) -> Act:
@@ -41,6 +45,16 @@ def act(ident: str, type_: str = SOFTWARE, subject: str | None = None, **more: o
 
 class Boom(Exception):
     pass
+
+
+def on(day: int, hour: int = 0) -> datetime:
+    return datetime(2023, 5, day, hour, tzinfo=UTC)
+
+
+def seen(found: Act) -> RecentAct:
+    """What `latest_acts` gives of an act."""
+    return RecentAct(found.type, found.subject, found.district, found.time, found.year,
+                     found.indicator, found.period)  # fmt: skip
 
 
 class StoreContract:
@@ -139,3 +153,36 @@ class StoreContract:
                 await tx.record([act("a", subject="ZL\x00")])
         async with stores.fold.transaction() as tx:
             assert await tx.record([act("a", subject="ZL0")]) == [act("a", subject="ZL0")]
+
+    async def test_the_latest_acts_of_a_division_or_an_area_newest_first(
+        self, stores: Stores
+    ) -> None:
+        def made(ident: str, type_: str, subject: str | None, district: str, time: datetime,
+                 **more: object) -> Act:  # fmt: skip
+            return Act(source="test", id=ident, type=type_, subject=subject, district=district,
+                       time=time, **more)  # type: ignore[arg-type]  # fmt: skip
+
+        grant = made("a1", GRANTED, "ZL1", "500112", on(1), high_value=False)
+        software = made("a3", SOFTWARE, "2023SR2", "500112", on(3, 8))
+        report = made("a2", REVENUE, None, "500112", on(3, 8), year=2022, amount=Decimal(5))
+        mark = made("b1", TM_REGISTERED, "TM1", "500101", on(2))
+        county = made("c1", SOFTWARE, "2023SR3", "500243", on(4))
+        city = made("d1", STATISTIC, None, "500000", on(1, 12), indicator="pct_share",
+                    period="2022", amount=Decimal("1.5"))  # fmt: skip
+        sichuan = made("e1", SOFTWARE, "2023SR4", "510104", on(5))
+        async with stores.fold.transaction() as tx:
+            await tx.record([grant, software, report, mark, county, city, sichuan])
+        latest = stores.recent.latest_acts
+        # the same instant: by (source, id)
+        assert await latest("500112", 20) == [seen(report), seen(software), seen(grant)]
+        assert await latest("500112", 2) == [seen(report), seen(software)]
+        # a province (Chongqing): every division whose code starts 50, the city's own reports
+        assert await latest("500000", 20) == [
+            seen(county), seen(report), seen(software), seen(mark), seen(city), seen(grant),
+        ]  # fmt: skip
+        # a prefecture: 5001..
+        assert await latest("500100", 20) == [seen(report), seen(software), seen(mark),
+                                              seen(grant)]  # fmt: skip
+        assert (await latest("100000", 1)) == [seen(sichuan)]
+        assert len(await latest("100000", 20)) == 7
+        assert await latest("500106", 20) == []

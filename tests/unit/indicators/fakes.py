@@ -20,8 +20,10 @@ from services.indicators.service.ports import (
     MonthlyRow,
     Pending,
     PlanKeys,
+    RecentAct,
     RecordFault,
 )
+from shared.divisions import within
 
 Undo = Callable[[], object]
 _EPOCH = date(1970, 1, 1)
@@ -35,7 +37,7 @@ class OutboxRow:
 
 
 class MemoryStore:
-    """FoldStore, Outbox and Totals in dictionaries.
+    """FoldStore, Outbox, Totals and RecentActs in dictionaries.
 
     `refuse(act)` true makes a transaction recording that act fail with `RecordFault` (by
     default: a NUL byte in its text, which PostgreSQL cannot store); `away` makes every
@@ -98,6 +100,16 @@ class MemoryStore:
 
     async def monthly_rows(self) -> list[MonthlyRow]:
         return [(d, i, m, a) for (d, i, m), a in self.deltas.items() if a != 0]
+
+    async def latest_acts(self, area: str, limit: int) -> list[RecentAct]:
+        found = sorted(
+            (a for a in self.acts.values() if within(area, a.district)),
+            key=lambda a: (-a.time.timestamp(), a.source, a.id),
+        )
+        return [
+            RecentAct(a.type, a.subject, a.district, a.time, a.year, a.indicator, a.period)
+            for a in found[:limit]
+        ]
 
     def nonzero(self) -> dict[tuple[str, str, date], Decimal]:
         return {k: v for k, v in self.deltas.items() if v != 0}

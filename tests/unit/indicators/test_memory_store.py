@@ -12,4 +12,4 @@ class TestMemoryStore(StoreContract):
     @pytest.fixture
     def stores(self) -> Stores:
         store = MemoryStore()
-        return Stores(store, store, store)
+        return Stores(store, store, store, store)

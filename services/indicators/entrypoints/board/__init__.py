@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from services.indicators.domain.values import Ledger
+from services.indicators.entrypoints.board.feed import ALERTS_NOTE_ZH, alert_rows, event_rows
 from services.indicators.entrypoints.board.maps import STATIC_DIR, division_map
 from services.indicators.entrypoints.board.view import (
     MARK,
@@ -29,10 +30,14 @@ from services.indicators.entrypoints.board.view import (
     spark,
     unit_zh,
 )
+from services.indicators.service.division import DivisionFeed
 from shared.numbers import with_unit
 from shared.plans import PlanSet
 
-__all__ = ["ECHARTS_VERSION", "STATIC_DIR", "STATIC_URL", "render_board", "render_division"]
+__all__ = [
+    "ECHARTS_VERSION", "STATIC_DIR", "STATIC_URL", "division_parts", "render_board",
+    "render_division", "render_division_page",
+]  # fmt: skip
 
 STATIC_URL = "/assets"
 ECHARTS_VERSION = "6.1.0"  # static/echarts.min.js, npm `echarts`, Apache-2.0
@@ -149,8 +154,9 @@ def render_board(ledger: Ledger, plans: PlanSet, today: date, sort: str | None =
     )
 
 
-def render_division(ledger: Ledger, plans: PlanSet, code: str, today: date) -> str:
-    """A division's page: each indicator's latest value against the plan, and its chart."""
+def division_parts(ledger: Ledger, plans: PlanSet, code: str, today: date) -> dict[str, Any]:
+    """What a division's page shows from the snapshot: each indicator's latest value against
+    the plan, and its chart (the same until the totals change: worth keeping)."""
     plan = ledger.plan
     cells = [cell(ledger, code, spec, today) for spec in plan.indicators]
     charts = []
@@ -166,14 +172,35 @@ def render_division(ledger: Ledger, plans: PlanSet, code: str, today: date) -> s
             if found.assessment.target is None
             else [f"{plan.target_date:%Y-%m}", found.assessment.target],
         })  # fmt: skip
+    return {
+        **_common(ledger, plans, today),
+        "code": code,
+        "name": _place(ledger, code),
+        "rows": list(zip(plan.indicators, cells, strict=True)),
+        "charts": charts,
+    }
+
+
+def render_division_page(parts: dict[str, Any], feed: DivisionFeed | None = None) -> str:
+    """The page of `division_parts`, with the division's latest acts and current alerts read
+    for this request (`feed`; None: neither section)."""
+    plan = parts["plan"]
     return (
         environment()
         .get_template("division.html")
         .render(
-            **_common(ledger, plans, today),
-            code=code,
-            name=_place(ledger, code),
-            rows=list(zip(plan.indicators, cells, strict=True)),
-            charts=charts,
+            **parts,
+            feed=feed is not None,
+            events=[] if feed is None else event_rows(plan, feed.acts),
+            alerts=[] if feed is None else alert_rows(plan, feed.alerts),
+            alerts_note=None if feed is None else ALERTS_NOTE_ZH.get(feed.alerts.outcome),
         )
     )
+
+
+def render_division(
+    ledger: Ledger, plans: PlanSet, code: str, today: date, feed: DivisionFeed | None = None
+) -> str:
+    """A division's page: each indicator's latest value against the plan, and its chart; its
+    latest acts and current alerts with `feed`."""
+    return render_division_page(division_parts(ledger, plans, code, today), feed)
