@@ -30,8 +30,9 @@ PLAN = "chongqing-14th-fyp"
 
 
 def main() -> None:
-    from services.indicators.domain.values import Ledgers, months
+    from services.indicators.domain.values import Ledgers
     from services.indicators.entrypoints.board import render_board, render_division
+    from shared.months import months
     from shared.plans import load_plans
 
     parser = argparse.ArgumentParser()

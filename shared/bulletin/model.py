@@ -57,11 +57,12 @@ from shared.bulletin.text import (
     signed,
 )
 from shared.charts import Chart
+from shared.months import format_month, month_end
+from shared.months import next_month as following_month
 from shared.numbers import with_unit
 from shared.outcomes import Outcome, outcomes, targeted_keys
 from shared.plan import Plan
 from shared.status import Status
-from shared.trajectory import month_end
 
 __all__ = [
     "OUTCOME_ZH",
@@ -252,4 +253,5 @@ def build(  # noqa: C901 - one bulletin, section by section
 
 
 def next_month(day: date) -> str:
-    return f"{day.year + (day.month == 12)}-{day.month % 12 + 1:02d}"
+    """The `YYYY-MM` of the month after `day`'s."""
+    return format_month(following_month(day))

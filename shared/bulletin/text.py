@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from shared.months import shift_month
 from shared.numbers import with_unit
 
 STATUS_ZH: dict[str, str] = {
@@ -27,8 +28,8 @@ RANKED = 3  # indicators in the ranking
 
 
 def previous_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+    """ "2022-01" → "2021-12"."""
+    return shift_month(month, -1)
 
 
 def month_label(month: str) -> str:

@@ -9,7 +9,7 @@ that month), run through the same assessment and life cycle as the service; `for
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -17,8 +17,8 @@ from typing import Any
 from services.alerts.domain.assessment import Assessment, Point, assess
 from services.alerts.domain.lifecycle import AlertState, step
 from services.alerts.domain.snapshots import snapshot_of
+from shared.months import month_end, month_texts
 from shared.plan import Plan
-from shared.trajectory import month_end
 
 
 @dataclass
@@ -40,13 +40,6 @@ class Replay:
     snapshots: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
 
-def months(start: str, end: str) -> Iterator[str]:
-    year, month = int(start[:4]), int(start[5:7])
-    while f"{year}-{month:02d}" <= end:
-        yield f"{year}-{month:02d}"
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-
-
 def replay(
     plan: Plan,
     history: Mapping[tuple[str, str], Sequence[Point]],
@@ -61,7 +54,7 @@ def replay(
     open_episode: dict[tuple[str, str], Episode] = {}
     for_span, hold = timedelta(days=28 * for_months), timedelta(days=28 * hold_months)
     keys = sorted(k for k in history if plan.target_for(*k) is not None)
-    for month in months(start, end):
+    for month in month_texts(start, end):
         today = month_end(month)
         now = datetime.combine(today, time(23, 59), UTC)
         if plan.state(today) != "in_progress":

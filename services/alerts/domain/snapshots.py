@@ -15,15 +15,11 @@ from typing import Any
 
 from services.alerts.domain.assessment import Assessment, Point
 from shared.charts import MAIL_SIZE, Chart, Forecast, alt_text, png
+from shared.months import add_months, format_month, month_end, months_between
 from shared.numbers import SHANGHAI
 from shared.plan import Plan
 from shared.status import PERIODIC_KINDS
-from shared.trajectory import month_end, months_between, required_value
-
-
-def _month_after(start: date, months: int) -> str:
-    index = start.year * 12 + start.month - 1 + months
-    return f"{index // 12}-{index % 12 + 1:02d}"
+from shared.trajectory import required_value
 
 
 def snapshot_of(
@@ -42,7 +38,7 @@ def snapshot_of(
     dated: list[list[Any]] = []
     annual = spec.kind in PERIODIC_KINDS  # a year's value: the path asks it of the year's end
     for x in range(0, x_max + 1):
-        day = start if x == 0 else month_end(_month_after(start, x))
+        day = start if x == 0 else month_end(add_months(start, x))
         required = required_value(plan, a.district, a.indicator, day)
         if required is None:
             continue
@@ -106,11 +102,11 @@ def chart_of(s: dict[str, Any]) -> Chart:
         actual = [(date.fromisoformat(d), float(v)) for d, v in s["actual"]]
         path = [(date.fromisoformat(d), float(v)) for d, v in s["path_dated"]]
     else:  # x = months since the baseline month
-        base = _month_after(target_date, -round(float(s["x_max"])))
+        base = format_month(add_months(target_date, -round(float(s["x_max"]))))
         base_day = month_end(base)
 
         def day(x: float) -> date:
-            return month_end(_month_after(base_day, round(x)))
+            return month_end(add_months(base_day, round(x)))
 
         actual = [(day(x), float(v)) for x, v in s["series"]]
         path = [(day(x), float(v)) for x, v in s["path"]]

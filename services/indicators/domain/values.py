@@ -31,22 +31,12 @@ from decimal import Decimal
 from typing import Literal
 
 from shared.divisions import within
+from shared.months import months, next_month, previous_month
 from shared.plan import Plan
 
 Row = tuple[str, str, date, Decimal]
 BaselineKind = Literal["published", "derived"]
 LATEST_KINDS = frozenset({"annual", "reported"})  # the latest period's figure, not a running sum
-
-
-def next_month(month: date) -> date:
-    return date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
-
-
-def months(first: date, last: date) -> Iterator[date]:
-    month = first
-    while month <= last:
-        yield month
-        month = next_month(month)
 
 
 @dataclass(frozen=True)
@@ -209,7 +199,7 @@ class Ledger:
                     points.append((month, float(value)))
             return points
         deltas = self._deltas.get((code, indicator), {})
-        before = self.exact(code, indicator, _previous_month(first))
+        before = self.exact(code, indicator, previous_month(first))
         running = before if before is not None else Decimal(0)
         found: list[tuple[date, float]] = []
         for month in months(first, last):
@@ -256,10 +246,6 @@ class Ledger:
                 if progress.value is not None or progress.target is not None:
                     found[(code, indicator)] = progress
         return found
-
-
-def _previous_month(month: date) -> date:
-    return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
 
 
 class Ledgers:

@@ -8,8 +8,9 @@ import pytest
 from PIL import Image
 
 from iprwatch.cli import main
-from services.alerts.domain.backtest import months, replay
+from services.alerts.domain.backtest import replay
 from services.alerts.entrypoints.cli import read_history
+from shared.months import month_texts as months
 from shared.plan import default_plan_path, load_plan
 
 MADRID = [("2021-03", 1.0), ("2022-03", 4.0), ("2023-03", 6.0), ("2024-03", 8.0)]

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from services.indicators.domain.values import LATEST_KINDS, Ledger, next_month
+from services.indicators.domain.values import LATEST_KINDS, Ledger
+from shared.months import next_month
 from shared.numbers import UNIT_ZH, with_unit
 from shared.outcomes import Outcome, outcome
 from shared.plan import Indicator
