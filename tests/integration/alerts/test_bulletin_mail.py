@@ -12,19 +12,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import subprocess
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from iprwatch.stack import system
-from iprwatch.stack.processes import LOOPBACK, free_port
 from iprwatch.stack.stack import Endpoints
 from services.alerts.bootstrap import running
 from services.alerts.entrypoints.http import create_app as alerts_app
@@ -36,6 +32,7 @@ from shared.plans import BUNDLED_PLANS
 from shared.read_access import ReadAccess
 from shared.settings import KafkaSettings, PlanSettings, PostgresSettings, SmtpSettings
 from tests.integration.alerts.support import mails_to, wait_for_mails, write_recipients
+from tests.support.servers import serving_in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -43,24 +40,9 @@ FOURTEENTH = BUNDLED_PLANS / "chongqing-14th-fyp.yaml"
 POPPLER = system.Requirement("pdftotext", "poppler-utils")
 
 
-@contextmanager
-def serving(settings: IndicatorsSettings) -> Iterator[str]:
+def serving(settings: IndicatorsSettings) -> AbstractContextManager[str]:
     """The indicators app under uvicorn in a thread of its own (its own event loop)."""
-    port = free_port()
-    config = uvicorn.Config(indicators_app(settings), host=LOOPBACK, port=port,
-                            log_level="warning", lifespan="on")  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://{LOOPBACK}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    return serving_in_thread(indicators_app(settings))
 
 
 def pdf_text(pdf: bytes, folder: Path) -> str:

@@ -15,17 +15,13 @@ import json
 import re
 import shutil
 import subprocess
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from iprwatch.cli import main
 from iprwatch.stack import system
@@ -38,6 +34,7 @@ from shared.plans import load_plans
 from shared.settings import KafkaSettings, PostgresSettings
 from tests.integration.indicators.conftest import produce, wait_folded
 from tests.integration.indicators.stream import DISTRICTS, generate
+from tests.support.servers import serving_in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -46,25 +43,9 @@ ARTEFACTS = REPO_ROOT / ".iprwatch" / "screenshots" / "bulletin"
 POPPLER = system.Requirement("pdftotext", "poppler-utils")
 
 
-@contextmanager
-def serving(settings: IndicatorsSettings) -> Iterator[str]:
+def serving(settings: IndicatorsSettings) -> AbstractContextManager[str]:
     """The indicators app under uvicorn in a thread of its own (its own event loop)."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings), host=LOOPBACK, port=port, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://{LOOPBACK}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    return serving_in_thread(create_app(settings))
 
 
 def _signed(value: Decimal) -> str:
