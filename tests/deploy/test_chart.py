@@ -195,12 +195,21 @@ def test_network_policies_admit_registries_to_ingest_and_the_office_to_the_read_
     assert sources(policies["ingest"]) == [[{"ipBlock": {"cidr": "198.51.100.0/24"}}], prometheus]
     office = [{"ipBlock": {"cidr": "10.20.0.0/16"}},
               {"namespaceSelector": namespace("ingress-nginx")}]  # fmt: skip
-    assert sources(policies["indicators"]) == [office, prometheus]
-    assert sources(policies["alerts"]) == [office, prometheus]
-    egress_ports = {name: sorted(p["port"] for rule in spec["egress"] for p in rule["ports"])
+    # the two read APIs reach each other (the bulletin, a division page's alerts)
+    assert sources(policies["indicators"])[:2] == [office, prometheus]
+    assert sources(policies["alerts"])[:2] == [office, prometheus]
+    for name, peer in (("indicators", "alerts"), ("alerts", "indicators")):
+        [[pods]] = sources(policies[name])[2:]
+        assert pods["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == peer
+        to_peer = [r for r in policies[name]["egress"] if "podSelector" in r["to"][0]
+                   and r["to"][0]["podSelector"]["matchLabels"].get(
+                       "app.kubernetes.io/component") == peer]  # fmt: skip
+        assert [p["port"] for r in to_peer for p in r["ports"]] == ["http"]
+    egress_ports = {name: sorted(str(p["port"]) for rule in spec["egress"] for p in rule["ports"])
                     for name, spec in policies.items()}  # fmt: skip
-    assert egress_ports == {"ingest": [53, 53, 9092], "indicators": [53, 53, 5432, 9092],
-                            "alerts": [53, 53, 587, 5432, 9092]}  # fmt: skip
+    assert egress_ports == {"ingest": ["53", "53", "9092"],
+                            "indicators": ["53", "53", "5432", "9092", "http"],
+                            "alerts": ["53", "53", "5432", "587", "9092", "http"]}  # fmt: skip
 
 
 def test_existing_kafka_and_postgresql_render_without_operators() -> None:
