@@ -19,12 +19,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from shared.cloudevents import HeaderList, attributes, binary_headers
+
 CHANGED_TYPE = "cn.ipr.indicator.changed"
 CHANGED_SOURCE = "/iprwatch/indicators"
-SPEC_VERSION = "1.0"
 
 Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
-HeaderList = list[tuple[str, bytes]]
 
 
 class SeriesPoint(BaseModel):
@@ -69,24 +69,17 @@ def to_kafka(
 ) -> tuple[bytes, bytes, HeaderList]:
     """Key, value and headers of the Kafka record (binary content mode)."""
     when = (time or datetime.now(UTC)).isoformat()
-    headers: HeaderList = [
-        ("ce_specversion", SPEC_VERSION.encode()),
-        ("ce_id", event.event_id.encode()),
-        ("ce_source", CHANGED_SOURCE.encode()),
-        ("ce_type", CHANGED_TYPE.encode()),
-        ("ce_time", when.encode()),
-        ("content-type", b"application/json"),
-    ]
+    headers = binary_headers(event.event_id, CHANGED_SOURCE, CHANGED_TYPE, when)
     key = f"{event.plan}/{event.district}".encode()
     return key, event.model_dump_json().encode(), headers
 
 
 def from_kafka(value: bytes, headers: Iterable[tuple[str, bytes]]) -> IndicatorChanged:
     """Parse a record written by `to_kafka`; raises ValueError (or pydantic's ValidationError)."""
-    found = {name: raw.decode() for name, raw in headers}
-    if found.get("ce_type") != CHANGED_TYPE:
-        raise ValueError(f"not an indicator-changed event: ce_type {found.get('ce_type')!r}")
+    found = attributes(headers)
+    if found.get("type") != CHANGED_TYPE:
+        raise ValueError(f"not an indicator-changed event: ce_type {found.get('type')!r}")
     event = IndicatorChanged.model_validate(json.loads(value))
-    if found.get("ce_id") not in (None, event.event_id):
-        raise ValueError(f"ce_id {found.get('ce_id')!r} does not match {event.event_id!r}")
+    if found.get("id") not in (None, event.event_id):
+        raise ValueError(f"ce_id {found.get('id')!r} does not match {event.event_id!r}")
     return event

@@ -17,7 +17,8 @@ from pydantic import (
     model_validator,
 )
 
-from shared.events.fields import TYPE_PREFIX, Category, DistrictCode, Document, Reason
+from shared import event_types as types
+from shared.events.fields import Category, DistrictCode, Document, Reason
 
 
 class EventData(BaseModel):
@@ -144,20 +145,20 @@ class StatisticReported(EventData):
 
 
 DATA_MODELS: Mapping[str, type[EventData]] = {
-    f"{TYPE_PREFIX}patent.invention.granted": InventionGranted,
-    f"{TYPE_PREFIX}patent.invention.lapsed": InventionLapsed,
-    f"{TYPE_PREFIX}patent.invention.restored": InventionRestored,
-    f"{TYPE_PREFIX}patent.invention.transferred": InventionTransferred,
-    f"{TYPE_PREFIX}patent.invention.reclassified": InventionReclassified,
-    f"{TYPE_PREFIX}pct.application.filed": PctApplicationFiled,
-    f"{TYPE_PREFIX}trademark.registered": TrademarkRegistered,
-    f"{TYPE_PREFIX}trademark.lapsed": TrademarkLapsed,
-    f"{TYPE_PREFIX}trademark.madrid.registered": MadridRegistered,
-    f"{TYPE_PREFIX}gi.product.registered": GiProductRegistered,
-    f"{TYPE_PREFIX}copyright.software.registered": SoftwareCopyrightRegistered,
-    f"{TYPE_PREFIX}copyright.work.registered": WorkCopyrightRegistered,
-    f"{TYPE_PREFIX}finance.pledge.registered": PledgeRegistered,
-    f"{TYPE_PREFIX}service.revenue.reported": RevenueReported,
-    f"{TYPE_PREFIX}statistic.reported": StatisticReported,
+    types.GRANTED: InventionGranted,
+    types.LAPSED: InventionLapsed,
+    types.RESTORED: InventionRestored,
+    types.TRANSFERRED: InventionTransferred,
+    types.RECLASSIFIED: InventionReclassified,
+    types.PCT_FILED: PctApplicationFiled,
+    types.TM_REGISTERED: TrademarkRegistered,
+    types.TM_LAPSED: TrademarkLapsed,
+    types.MADRID: MadridRegistered,
+    types.GI_PRODUCT: GiProductRegistered,
+    types.SOFTWARE: SoftwareCopyrightRegistered,
+    types.WORK: WorkCopyrightRegistered,
+    types.PLEDGE: PledgeRegistered,
+    types.REVENUE: RevenueReported,
+    types.STATISTIC: StatisticReported,
 }
 EVENT_TYPES: tuple[str, ...] = tuple(DATA_MODELS)

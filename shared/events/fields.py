@@ -16,9 +16,11 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from shared.cloudevents import SPEC_VERSION as SPEC_VERSION  # defined once, there
+from shared.event_types import TYPE_PREFIX as TYPE_PREFIX  # defined once, there
+
 CONTRACT_VERSION = 1
-SPEC_VERSION = "1.0"
-TYPE_PREFIX = "cn.ipr."
+
 EARLIEST_ACT = date(1985, 1, 1)  # the Chinese Patent Law took effect on 1985-04-01
 
 # A GB/T 2260 code; which codes are accepted is the plan's business (validation context).

@@ -9,28 +9,14 @@ from typing import Any
 
 from pydantic_core import to_jsonable_python
 
+from shared.cloudevents import HeaderList, attributes, binary_headers
 from shared.events.envelope import CloudEvent
-from shared.events.fields import SPEC_VERSION
-
-HeaderList = list[tuple[str, bytes]]
-_SPECVERSION_HEADER = ("ce_specversion", SPEC_VERSION.encode())
-_CONTENT_TYPE_HEADER = ("content-type", b"application/json")
 
 
 def to_kafka(event: CloudEvent) -> tuple[bytes, bytes, HeaderList]:
     """Binary content mode for Kafka: key = district code, value = data, `ce_` headers."""
-    # specversion and datacontenttype can each hold one value only (Literal): their headers
-    # are made once. Ingest calls this for every event it publishes.
-    headers: HeaderList = [
-        _SPECVERSION_HEADER,
-        ("ce_id", event.id.encode()),
-        ("ce_source", event.source.encode()),
-        ("ce_type", event.type.encode()),
-    ]
-    if event.subject is not None:
-        headers.append(("ce_subject", event.subject.encode()))
-    headers.append(("ce_time", to_jsonable_python(event.time).encode()))
-    headers.append(_CONTENT_TYPE_HEADER)
+    time = to_jsonable_python(event.time)
+    headers = binary_headers(event.id, event.source, event.type, time, event.subject)
     data = event.data
     return (
         data.district.encode(),
@@ -41,9 +27,5 @@ def to_kafka(event: CloudEvent) -> tuple[bytes, bytes, HeaderList]:
 
 def from_kafka(value: bytes, headers: Iterable[tuple[str, bytes]]) -> CloudEvent:
     """Parse a Kafka record written by `to_kafka`; raises pydantic.ValidationError or ValueError."""
-    raw: dict[str, Any] = {}
-    for name, header_value in headers:
-        if name.startswith("ce_"):
-            raw[name[3:]] = header_value.decode()
-    raw["data"] = json.loads(value)
+    raw: dict[str, Any] = {**attributes(headers), "data": json.loads(value)}
     return CloudEvent.model_validate(raw)
