@@ -1,5 +1,7 @@
 """`iprwatch demo`: the stack up, years of registry events, the values checked, the alerts shown.
 
+(Kept whole, a little over 300 lines: one script, its steps in the order they run.)
+
 Safe to run twice: the events are deterministic for the seed (same ids, same acts), so a second
 run is all duplicates, plus the acts of the days since the first run, and no total doubles.
 """

@@ -1,5 +1,8 @@
 """The event stream: deterministic for a seed, month by month, with the mess of a real feed.
 
+(Kept whole, under 400 lines: a right's acts are drawn together, and the feed's mess is in
+terms of them.)
+
 Pure: no I/O. Each month has its own random generator (seeded with the seed and the month), so
 a month's acts do not depend on the window's end: a longer re-run resends the same events (same
 ids, all duplicates) and adds the new ones. A right's later acts (lapse, restoration, transfer,

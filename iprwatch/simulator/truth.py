@@ -1,5 +1,8 @@
 """The ground truth: what the indicators must show after the events sent, by a reference fold.
 
+(Kept whole, a little over 300 lines: the reference fold reads best as one piece, next to the
+semantics it restates.)
+
 Independent of the indicators service: it reads the events as sent (duplicates, re-sends,
 out-of-order and late ones included) and applies the semantics of docs/architecture.md directly:
 an act counts once ((source, id), then (type, subject), or (type, district, year) for revenue

@@ -1,5 +1,8 @@
 """A plan's indicator values from the plan-independent monthly deltas.
 
+(Kept whole, a little over 300 lines: the ledger's window, opening balances and roll-up are
+one reading of the history, and split they would each need the others.)
+
 The fold stores signed deltas per (division, indicator, month) for every act, whatever its
 date. A plan reads them through its own window and opening balances:
 

@@ -10,7 +10,7 @@ from fastapi import HTTPException
 
 from services.indicators.domain.acts import Unfoldable, parse_record
 from services.indicators.domain.values import Ledger
-from services.indicators.entrypoints.http import AnswerCache, Bounds
+from services.indicators.entrypoints.http_common import AnswerCache, Bounds
 from services.indicators.service.folding import FoldHandler
 from shared.plan import Plan, default_plan_path, load_plan
 from shared.plans import load_plans
