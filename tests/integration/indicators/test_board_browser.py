@@ -148,7 +148,8 @@ async def served(
     indicators_settings: IndicatorsSettings, postgres_settings: PostgresSettings
 ) -> AsyncIterator[tuple[str, Stream]]:
     stream = generate(1500, seed=21)
-    async with indicators_serving(indicators_settings, stream, postgres_settings) as base:
+    settings = indicators_settings.model_copy(update={"alerts_url": None})  # whatever the env
+    async with indicators_serving(settings, stream, postgres_settings) as base:
         yield base, stream
 
 
