@@ -27,10 +27,11 @@ class Snapshot:
         rows.sort()
         if rows == self.rows:
             return  # nothing changed: the ledgers (and the answers cached for them) stay
-        # CPU work in a thread: the fold's event loop is never held for long
+        # CPU work in a thread: the fold's event loop is never held for long. The API reads
+        # the new ledgers at once; the metrics' values follow (they take twice as long).
         ledgers = await asyncio.to_thread(Ledgers, self.plans, rows)
-        self.metrics.snapshot.values = await asyncio.to_thread(current_of, ledgers)
         self.ledgers, self.rows = ledgers, rows
+        self.metrics.snapshot.values = await asyncio.to_thread(current_of, ledgers)
 
     async def refresh_forever(
         self,
