@@ -49,15 +49,12 @@ __all__ = [
     "PERIODIC_KINDS",
     "RISK_MONTHS",
     "Assessment",
-    "Forecast",
     "Series",
     "Status",
     "assess",
     "falls_short",
-    "forecast",
     "grace_ends",
     "month_points",
-    "t95",
     "value_at_target",
 ]
 

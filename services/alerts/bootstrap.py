@@ -29,7 +29,6 @@ from services.alerts.adapters.series import PgSeries
 from services.alerts.adapters.silences import PgSilences
 from services.alerts.adapters.smtp import SmtpSender
 from services.alerts.adapters.webhook import WebhookSender
-from services.alerts.domain.numbers import SHANGHAI
 from services.alerts.metrics import AlertMetrics
 from services.alerts.service.alerting import Alerting
 from services.alerts.service.bulletin import BulletinJob
@@ -39,6 +38,7 @@ from services.alerts.service.policy import Policy
 from services.alerts.service.ports import Clock, Key, Points, Repositories
 from services.alerts.settings import AlertsSettings
 from shared.kafka import ensure_topics, manual_consumer
+from shared.numbers import SHANGHAI
 from shared.plan import load_plan
 from shared.plans import PlanSet, load_plans
 from shared.postgres import create_pool

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from services.alerts.domain.numbers import SHANGHAI
+from shared.numbers import SHANGHAI
 from shared.plan import Plan
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from services.alerts.domain.mail import KIND_ZH, STATUS_ZH, subject_of
 from services.alerts.domain.notices import Item
-from services.alerts.domain.numbers import beijing_time, chinese_amount
+from shared.numbers import beijing_time, chinese_amount
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 

@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from services.alerts.bootstrap import Alerts
-from services.alerts.domain.numbers import SHANGHAI
+from shared.numbers import SHANGHAI
 
 DISTRICT = r"^[0-9]{6}$"
 INDICATOR = r"^[a-z][a-z0-9_]{0,63}$"

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from services.alerts.bootstrap import Alerts
-from services.alerts.domain.numbers import SHANGHAI
+from shared.numbers import SHANGHAI
 
 PLAN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"

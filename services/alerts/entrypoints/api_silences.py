@@ -23,7 +23,6 @@ from pydantic import (
     model_validator,
 )
 
-from services.alerts.domain.numbers import SHANGHAI
 from services.alerts.domain.silences import Matcher, Silence
 from services.alerts.entrypoints.api_common import (
     ADMIN,
@@ -34,6 +33,7 @@ from services.alerts.entrypoints.api_common import (
     running_service,
 )
 from services.alerts.service import silencing
+from shared.numbers import SHANGHAI
 
 # A silence lasts at most two years: longer is a typo (or 1e12 seconds), not a plan.
 MAX_SILENCE = timedelta(days=730)

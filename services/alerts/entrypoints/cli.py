@@ -110,8 +110,8 @@ def _backtest(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from services.alerts.domain.backtest import replay
-    from services.alerts.domain.numbers import chinese_amount
     from services.alerts.domain.snapshots import chart_png
+    from shared.numbers import chinese_amount
     from shared.plan import PlanError
     from shared.unavailable import describe
 

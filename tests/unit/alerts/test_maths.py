@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from services.alerts.domain.assessment import assess
-from services.alerts.domain.forecast import forecast, t95
+from shared.forecast import forecast, t95
 from shared.plan import Plan, default_plan_path, load_plan
 from shared.trajectory import month_end, months_between, path_value, required_value
 

@@ -18,12 +18,12 @@ from PIL import Image
 from services.alerts.domain.assessment import assess
 from services.alerts.domain.mail import compose
 from services.alerts.domain.notices import Item, message_id, thread_id
-from services.alerts.domain.numbers import beijing_time, chinese_amount
 from services.alerts.domain.recipients import Recipient, Recipients
 from services.alerts.domain.silences import Matcher, Silence, silenced
 from services.alerts.domain.snapshots import chart_of, snapshot_of
 from services.alerts.domain.webhooks import alertmanager_payload, webhook_body
 from shared.charts import png
+from shared.numbers import beijing_time, chinese_amount
 from shared.plan import default_plan_path, load_plan
 
 NOW = datetime(2024, 6, 30, 2, 0, tzinfo=UTC)
