@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
-from shared.forecast import Forecast, forecast, t95
+from shared.forecast import Forecast, forecast
 from shared.months import add_months, month_end
 from shared.plan import Plan
 from shared.trajectory import required_value
