@@ -38,6 +38,22 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _batch_figures(exposition: str) -> dict[str, float]:
+    """The fold's batches from its /metrics: how many, and their mean transaction time."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found = {}
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name.startswith("ipr_fold_batch") and sample.name.endswith(
+                ("_sum", "_count")
+            ):
+                found[sample.name.rsplit("_", 1)[-1]] = sample.value
+    count = found.get("count", 0.0)
+    mean = found.get("sum", 0.0) / count if count else 0.0
+    return {"fold_batches": count, "fold_mean_batch_seconds": round(mean, 4)}
+
+
 def _background(start: int, count: int, codes: list[str]) -> list[dict[str, Any]]:
     from shared.events import EXAMPLES
 
@@ -121,6 +137,7 @@ async def _run(ingest: str, indicators: str, auth: dict[str, str], codes: list[s
             folded.append(latencies[-1] if seen is None else seen)
         stop.set()
         await background
+        batches = _batch_figures((await client.get(f"{indicators}/metrics")).text)
     await db.close()
     return {
         "probes": len(latencies),
@@ -130,6 +147,7 @@ async def _run(ingest: str, indicators: str, auth: dict[str, str], codes: list[s
         "max_seconds": round(max(latencies), 3),
         "folded_p50_seconds": round(_percentile(folded, 0.5), 3),
         "folded_p99_seconds": round(_percentile(folded, 0.99), 3),
+        **batches,
         "background_events_accepted": sent["background"],
         "background_events_refused": sent["refused"],
     }
