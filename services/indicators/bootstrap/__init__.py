@@ -177,7 +177,8 @@ async def running(
     outbox, totals = PostgresOutbox(parts.pool), PostgresTotals(parts.read_pool)
     app = Indicators(
         settings, plans, parts.pool, parts.read_pool, parts.fold_store, outbox, totals,
-        parts.consumer, parts.producer, metrics, Snapshot(plans, totals, metrics), supervisor,
+        parts.consumer, parts.producer, metrics,
+        Snapshot(plans, totals, metrics, settings.snapshot_refresh_seconds), supervisor,
         current_alerts(settings),
     )  # fmt: skip
     changed = await outbox.publish_changed_plans(plan_keys(plans))
