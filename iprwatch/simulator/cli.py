@@ -53,7 +53,8 @@ def add_commands(commands: Any) -> None:
 
     demo = commands.add_parser(
         "demo",
-        help="bring the stack up, simulate 2021 to now, wait, and show what IPR Watch saw",
+        help="bring the stack up, simulate the real city (scale 1) 2021 to now, wait, and show "
+        "what IPR Watch saw next to the published figures",
     )
     _scenario_arguments(demo, default_scale=1.0)
     demo.add_argument(

@@ -133,8 +133,8 @@ def run_demo(args: argparse.Namespace) -> int:
     timing = (
         f"{outcome.sent.events:,} events: first event sent → "
         + ("every value equal to the truth" if comparable else "the fold settled")
-        + f" in {span:.1f}s (sending took {outcome.sent.seconds:.1f}s); "
-        f"the demo's peak RSS {_peak_rss_mb():.0f} MB"
+        + f" in {span:.1f}s (sending {outcome.sent.seconds:.1f}s; "
+        f"the demo's peak RSS {_peak_rss_mb():.0f} MB)"
     )
     if comparable:
         _say("every indicator value on the API and on /metrics equals the ground truth")

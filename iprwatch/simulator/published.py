@@ -81,13 +81,16 @@ def table(plan: Plan, found: list[Row], scale: float, caveats: tuple[str, ...] =
     for source, number in marks.items():
         notes.append(f"[{number}] 公布值来源 published: {source} (the plan file's `actuals`)")
     result = Table(title=title, caption="\n".join(notes) or None, caption_justify="left")
-    for column in ("指标 indicator", "年末 year end", "IPR Watch", "公布值 published", "差异 diff"):
-        result.add_column(column, justify="left" if column.startswith("指标") else "right")
+    result.add_column("指标")
+    result.add_column("indicator", max_width=24, no_wrap=True, overflow="ellipsis")
+    for column in ("年末 year end", "IPR Watch", "公布值 published", "差异 diff"):
+        result.add_column(column, justify="right")
     for row in found:
         mark = marks.get(plan.indicator(row.indicator).actuals_source or "")
         difference = row.difference
         result.add_row(
-            f"{row.name_zh} {row.indicator}",
+            row.name_zh,
+            row.indicator,
             row.year,
             "-" if row.value is None else with_unit(row.value, row.unit),
             with_unit(row.published, row.unit) + (f" [{mark}]" if mark else ""),
