@@ -23,7 +23,7 @@ setup: $(STAMP) ## Create the virtualenv and install the packages
 up: $(STAMP) ## Start Kafka, PostgreSQL, the mail sink and the three services
 	$(BIN)/iprwatch stack up
 
-demo: up ## The job end to end: simulate 2021 to now, wait for the pipeline, show values and alerts
+demo: up ## The job end to end: the real city 2021 to now (scale 1), checked, next to the published figures
 	$(BIN)/iprwatch demo
 
 # For the services `up` starts: the demo's alerts fire after 30 s held instead of a day.

@@ -53,9 +53,10 @@ def add_commands(commands: Any) -> None:
 
     demo = commands.add_parser(
         "demo",
-        help="bring the stack up, simulate 2021 to now, wait, and show what IPR Watch saw",
+        help="bring the stack up, simulate the real city (scale 1) 2021 to now, wait, and show "
+        "what IPR Watch saw next to the published figures",
     )
-    _scenario_arguments(demo)
+    _scenario_arguments(demo, default_scale=1.0)
     demo.add_argument(
         "--wait",
         type=float,
@@ -65,15 +66,16 @@ def add_commands(commands: Any) -> None:
     demo.set_defaults(handler=_demo)
 
 
-def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
+def _scenario_arguments(parser: argparse.ArgumentParser, default_scale: float = 0.01) -> None:
     parser.add_argument("--from", dest="first", default="2021-01", help="first month (YYYY-MM)")
     parser.add_argument("--to", dest="last", default=None, help="last month (default: this one)")
     parser.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
     parser.add_argument(
         "--scale",
         type=float,
-        default=0.01,
-        help="share of the real volumes to send (default 0.01; 1 = ~1.6M events)",
+        default=default_scale,
+        help="share of the real volumes to send (default %(default)g; 1 = the real city, "
+        "~1.6M events)",
     )
     parser.add_argument(
         "--lagging",

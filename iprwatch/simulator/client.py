@@ -66,6 +66,7 @@ class SendReport:
     batches: int = 0
     retries: int = 0
     seconds: float = 0.0
+    started: float = 0.0  # time.monotonic() when sending began (the first batch went out)
 
     @property
     def events_per_second(self) -> float:
@@ -94,7 +95,7 @@ async def send(
 ) -> SendReport:
     """Post every event, in batches, with `options.concurrency` batches in flight."""
     report = SendReport()
-    started = time.monotonic()
+    started = report.started = time.monotonic()
     queue: asyncio.Queue[list[Mapping[str, Any]] | None] = asyncio.Queue(options.concurrency * 2)
     async with IngestClient(
         options.url, options.token, timeout=options.timeout,

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import time
 from dataclasses import asdict
 from datetime import datetime
@@ -32,6 +33,7 @@ from iprwatch.simulator.check import (
 )
 from iprwatch.simulator.client import SendError, SendOptions, find_token
 from iprwatch.simulator.progress import simulate_with_progress
+from iprwatch.simulator.published import rows, table, year_end_values
 from iprwatch.stack.home import REPO_ROOT, StackHome
 from iprwatch.stack.processes import LOOPBACK, StackError
 from iprwatch.stack.stack import SERVICES, Stack
@@ -113,7 +115,11 @@ def run_demo(args: argparse.Namespace) -> int:
         )
         left = [] if settled else ["the fold did not settle"]
     else:
-        left = asyncio.run(wait_caught_up(urls["indicators"], outcome.truth, args.wait, say=_say))
+        left = asyncio.run(
+            wait_caught_up(urls["indicators"], outcome.truth, args.wait, say=_say, poll=0.5)
+        )
+    # first event sent -> every value equal to the truth (or, not comparable, the fold settled)
+    span = time.monotonic() - outcome.sent.started
     if left:
         console.print(
             f"[red]the indicators did not reach the ground truth within {args.wait:.0f}s[/red] "
@@ -124,8 +130,15 @@ def run_demo(args: argparse.Namespace) -> int:
         for line in left[:10]:
             console.print(f"  {line}", highlight=False)
         return 1
+    timing = (
+        f"{outcome.sent.events:,} events: first event sent → "
+        + ("every value equal to the truth" if comparable else "the fold settled")
+        + f" in {span:.1f}s (sending {outcome.sent.seconds:.1f}s; "
+        f"the demo's peak RSS {_peak_rss_mb():.0f} MB)"
+    )
     if comparable:
         _say("every indicator value on the API and on /metrics equals the ground truth")
+    _say(timing)
     recipients = _expected_recipients(plan, scenario.lagging)
     if recipients:
         _say(f"waiting for the alerts to hold 30 s and mail {', '.join(sorted(recipients))}")
@@ -136,6 +149,8 @@ def run_demo(args: argparse.Namespace) -> int:
     _where_to_look(urls, home)
     _plans_tables(urls["indicators"], plan)
     _alerts_table(plan, alerts, notices, recipients, home.mail)
+    _published_table(urls["indicators"], plan, scenario.scale, comparable)
+    out.print(timing, highlight=False)
     out.print(f"demo finished in {time.monotonic() - started:.0f}s", highlight=False)
     return 0
 
@@ -161,6 +176,26 @@ async def _before(indicators_url: str, truth_file: Path, scenario: Any) -> tuple
     if any(previous.get("scenario", {}).get(key) != now[key] for key in same):
         return folded, False
     return folded, not await compare(indicators_url, previous)
+
+
+def _published_table(indicators_url: str, plan: Plan, scale: float, comparable: bool) -> None:
+    """The city's year-end values next to the published ones (公布值对照)."""
+    try:
+        answers = asyncio.run(year_end_values(indicators_url, plan))
+    except httpx.HTTPError as exc:
+        out.print(f"no 公布值对照: the indicators service did not answer ({exc})", highlight=False)
+        return
+    found = rows(plan, answers)
+    notes = () if comparable else (
+        "this stack also holds other events (another seed or scale, or your own): its values "
+        "are theirs plus this run's",
+    )  # fmt: skip
+    out.print(table(plan, found, scale, notes) if found else f"no published figures in {plan.id}")
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (the simulator's; the services run apart)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _where_to_look(urls: dict[str, str], home: StackHome) -> None:

@@ -57,3 +57,11 @@ def test_a_dry_run_writes_the_ground_truth_only(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert document["values"]["500111"]["ip_service_revenue_cny"] > 0  # December's reports
     assert document["tally"]["events"] > 0
+
+
+def test_the_demo_runs_the_real_city_unless_told_smaller(plan: Plan) -> None:
+    demo = build_parser().parse_args(["demo"])
+    assert scenario_from(demo, plan).scale == 1.0
+    smaller = build_parser().parse_args(["demo", "--scale", "0.1"])
+    assert scenario_from(smaller, plan).scale == 0.1
+    assert scenario_from(build_parser().parse_args(["simulate"]), plan).scale == 0.01
