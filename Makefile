@@ -31,6 +31,7 @@ demo: export IPRWATCH_ALERTS_FOR_SECONDS ?= 30
 demo: export IPRWATCH_ALERTS_HOLD_DOWN_SECONDS ?= 30
 demo: export IPRWATCH_ALERTS_GROUP_WAIT_SECONDS ?= 2
 demo: export IPRWATCH_ALERTS_EVALUATION_INTERVAL_SECONDS ?= 10
+demo: export IPRWATCH_ALERTS_SETTLE_SECONDS ?= 30
 
 down: $(STAMP) ## Stop what `make up` started
 	$(BIN)/iprwatch stack down

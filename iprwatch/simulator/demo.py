@@ -52,6 +52,8 @@ DEMO_ALERTS_ENV = {
     "IPRWATCH_ALERTS_HOLD_DOWN_SECONDS": "30",
     "IPRWATCH_ALERTS_GROUP_WAIT_SECONDS": "2",
     "IPRWATCH_ALERTS_EVALUATION_INTERVAL_SECONDS": "10",
+    # the 14th plan's final evaluation once its values have been still for 30 s (not 10 min)
+    "IPRWATCH_ALERTS_SETTLE_SECONDS": "30",
 }
 
 

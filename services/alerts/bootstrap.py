@@ -74,6 +74,7 @@ def policy_of(settings: AlertsSettings) -> Policy:
         retry_base=settings.retry_base_seconds,
         retry_max=settings.retry_max_seconds,
         window=settings.forecast_window_months,
+        settle=timedelta(seconds=settings.settle_seconds),
     )
 
 

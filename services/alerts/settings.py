@@ -31,6 +31,9 @@ class AlertsSettings(BaseSettings):
     now: datetime | None = None
     for_seconds: float = Field(default=86_400, ge=0)  # pending → firing
     hold_down_seconds: float = Field(default=86_400, ge=0)  # condition gone → resolved
+    # An ended plan's final evaluation (and a later change of an outcome) waits until no value
+    # of the plan has changed for this long: not while the fold is still catching up.
+    settle_seconds: float = Field(default=600, ge=0)
     repeat_interval_seconds: float = Field(default=7 * 86_400, gt=0)
     group_wait_seconds: float = Field(default=30, ge=0)
     evaluation_interval_seconds: float = Field(default=3_600, gt=0)

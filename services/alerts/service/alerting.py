@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from services.alerts.domain.assessment import assess
@@ -53,6 +54,9 @@ class Alerting:
         self.lock = asyncio.Lock()
         self.caught_up = asyncio.Event()  # set by the consumer once it read to the end
         self.conclusion = Conclusion(repositories, recipients, clock, metrics)
+        # when a plan's values last changed here (from the start: a catch-up may be running)
+        self.started_at = clock.now()
+        self.changed_at: dict[str, datetime] = {}
 
     def _plan(self, plan_id: str) -> Plan | None:
         try:
@@ -79,6 +83,7 @@ class Alerting:
             )
             self.metrics.changes.labels("applied" if fresh else "stale").inc()
             if fresh:
+                self.changed_at[change.plan] = self.clock.now()
                 await self._evaluate(change.plan, change.district, change.indicator, points)
                 await self._conclude_ended({change.plan})
         return fresh
@@ -102,6 +107,8 @@ class Alerting:
             stored = await self.repositories.series.save_many(rows)
             self.metrics.changes.labels("applied").inc(len(stored))
             self.metrics.changes.labels("stale").inc(superseded + len(latest) - len(stored))
+            for plan_id in {key[0] for key in stored}:
+                self.changed_at[plan_id] = self.clock.now()
             for plan, district, indicator, seq, points in rows:
                 if (plan, district, indicator) not in stored:
                     continue
@@ -220,8 +227,16 @@ class Alerting:
     # --- the end of a plan ------------------------------------------------------------------
 
     async def _conclude_ended(self, plan_ids: set[str]) -> None:
+        """Judge the ended plans among `plan_ids` whose values have settled: the consumer read
+        to the end of the topic once, and none of the plan's values changed for
+        `policy.settle` (a fold catching up sends changes without pause; the scheduled
+        evaluation concludes once they stop)."""
         if not self.caught_up.is_set():
             return
+        now = self.clock.now()
         for plan in self.plans:
-            if plan.id in plan_ids and plan.state(self.clock.plan_today(plan)) == "ended":
-                await self.conclusion.conclude(plan)
+            if plan.id not in plan_ids or plan.state(self.clock.plan_today(plan)) != "ended":
+                continue
+            if now - self.changed_at.get(plan.id, self.started_at) < self.policy.settle:
+                continue
+            await self.conclusion.conclude(plan)

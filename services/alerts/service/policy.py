@@ -15,3 +15,5 @@ class Policy:
     retry_base: float
     retry_max: float
     window: int = 24
+    # an ended plan is judged once its series have been quiet this long (no catch-up running)
+    settle: timedelta = timedelta(0)

@@ -44,7 +44,7 @@ def settings(
     return AlertsSettings(
         db_schema=f"{db_schema}_alerts", consumer_group=f"{db_schema}-alerts",
         recipients_file=recipients, for_seconds=0, hold_down_seconds=0, group_wait_seconds=0,
-        evaluation_interval_seconds=0.3, dispatch_interval_seconds=0.1,
+        evaluation_interval_seconds=0.3, dispatch_interval_seconds=0.1, settle_seconds=1,
         kafka=kafka_settings, postgres=postgres_settings,
         smtp=SmtpSettings(host=env["IPRWATCH_SMTP_HOST"], port=int(env["IPRWATCH_SMTP_PORT"])),
         plan=PlanSettings(plans=str(FOURTEENTH)),

@@ -50,7 +50,9 @@ class Service:
     poster: RecordingSender = field(default_factory=RecordingSender)
 
 
-def service(today: date | None = date(2024, 6, 30), webhook: bool = False) -> Service:
+def service(
+    today: date | None = date(2024, 6, 30), webhook: bool = False, policy: Policy = POLICY
+) -> Service:
     memory = Memory()
     repositories = memory_repositories(memory)
     recipients = Recipients(
@@ -59,7 +61,7 @@ def service(today: date | None = date(2024, 6, 30), webhook: bool = False) -> Se
     )  # fmt: skip
     clock, metrics = FixedClock(NOW, today), AlertMetrics()
     plans = PlanSet([load_plan(default_plan_path())])
-    alerting = Alerting(repositories, plans, recipients, POLICY, clock, metrics)
+    alerting = Alerting(repositories, plans, recipients, policy, clock, metrics)
     mailer, poster = RecordingSender(), RecordingSender()
     dispatcher = Dispatcher(repositories, recipients, POLICY, clock, metrics, mailer, poster,
                             "IPR Watch <alerts@iprwatch.example>")  # fmt: skip

@@ -3,6 +3,7 @@ concluded once into one final evaluation per recipient."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from services.alerts.domain.notices import FINAL_INDICATOR
@@ -15,6 +16,7 @@ from tests.unit.alerts.scenario import (
     OFFICIAL,
     ON_TRACK,
     PLAN,
+    POLICY,
     Service,
     change,
     service,
@@ -89,3 +91,20 @@ async def test_an_ended_plan_is_concluded_once_into_final_evaluations() -> None:
     await s.alerting.evaluate_all()
     await s.alerting.evaluate_all()
     assert len(s.memory.items) == count  # concluded once: nothing queued again
+
+
+async def test_an_ended_plan_is_judged_only_once_its_values_have_settled() -> None:
+    """A fold catching up sends changes without pause: no final evaluation until they stop
+    for `settle` (here 10 minutes), then one, on the last values."""
+    s = service(today=date(2026, 1, 15), policy=replace(POLICY, settle=timedelta(minutes=10)))
+    s.alerting.caught_up.set()
+    for seq, value in enumerate((3.0, 5.0, 7.0), start=1):
+        await s.alerting.on_change(change(seq, [("2025-06", 1.0), ("2025-12", value)]))
+        s.clock.at += timedelta(minutes=4)  # a change every four minutes: never quiet
+        await s.alerting.evaluate_all()
+        assert not await s.repositories.conclusions.concluded(PLAN)
+    s.clock.at += timedelta(minutes=6)  # ten minutes since the last change
+    await s.alerting.evaluate_all()
+    assert await s.repositories.conclusions.concluded(PLAN)
+    gi = (await s.repositories.conclusions.outcomes(PLAN))[(DAZU, GI)]
+    assert (gi.outcome, gi.value) == ("achieved", 7.0)
