@@ -201,7 +201,7 @@ async def running(
     supervisor.start(
         "relay",
         lambda: relay_forever(
-            outbox, totals, publisher, plans, settings.outbox_poll_seconds, stopping
+            outbox, app.snapshot, publisher, settings.outbox_poll_seconds, stopping
         ),
         stopping,
     )

@@ -12,10 +12,10 @@ import asyncio
 import contextlib
 import logging
 
-from services.indicators.domain.values import Ledger, Ledgers
-from services.indicators.service.ports import ChangePublisher, Outbox, Pending, Totals
+from services.indicators.domain.values import Ledger
+from services.indicators.service.ports import ChangePublisher, Outbox, Pending
+from services.indicators.service.snapshot import Snapshot
 from shared.indicator_events import IndicatorChanged, SeriesPoint
-from shared.plans import PlanSet
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +40,13 @@ def message_of(ledger: Ledger, row: Pending) -> IndicatorChanged:
     )
 
 
-async def relay_once(
-    outbox: Outbox, totals: Totals, publisher: ChangePublisher, plans: PlanSet
-) -> int:
+async def relay_once(outbox: Outbox, snapshot: Snapshot, publisher: ChangePublisher) -> int:
+    """Publish the pending keys with their values read after them (the snapshot refreshed
+    now: never older than the change a row's seq counts), and mark them published."""
     rows = await outbox.pending()
     if not rows:
         return 0
-    ledgers = Ledgers(plans, await totals.monthly_rows())
+    ledgers = await snapshot.fresh()
     changes = []
     for row in rows:
         if row.plan not in ledgers.by_plan:
@@ -62,15 +62,14 @@ async def relay_once(
 
 async def relay_forever(
     outbox: Outbox,
-    totals: Totals,
+    snapshot: Snapshot,
     publisher: ChangePublisher,
-    plans: PlanSet,
     poll_seconds: float,
     stopping: asyncio.Event,
 ) -> None:
     while not stopping.is_set():
         # One round per interval, busy or not: a round publishes the latest state of every key
         # changed since the last one, so waiting coalesces many changes into one message.
-        await relay_once(outbox, totals, publisher, plans)
+        await relay_once(outbox, snapshot, publisher)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), poll_seconds)

@@ -40,8 +40,19 @@ class Snapshot:
         self.rows: list[tuple[str, str, date, Decimal]] | None = None
         self.metered: Ledgers | None = None  # the ledgers the metrics' values were taken from
         self.metered_at = -math.inf
+        self.lock = asyncio.Lock()  # the refresher and the relay: one refresh at a time
+
+    async def fresh(self) -> Ledgers:
+        """The ledgers of the totals as they are now (the relay's: read after its outbox rows,
+        so never older than a change they count; one build serves the API and the relay)."""
+        await self.refresh()
+        return self.ledgers
 
     async def refresh(self) -> None:
+        async with self.lock:
+            await self._refresh()
+
+    async def _refresh(self) -> None:
         rows = await self.totals.monthly_rows()
         rows.sort()
         if rows != self.rows:
