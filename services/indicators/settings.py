@@ -16,6 +16,9 @@ class IndicatorsSettings(BaseSettings):
     db_schema: str = "indicators"
     consumer_group: str = "iprwatch-indicators"
     batch_max_records: int = Field(default=5000, ge=1)
+    # Fold transactions in flight at once, each lane over its own share of the partitions
+    # (partition mod lanes): one lane's Python runs while another's transaction is in PostgreSQL.
+    fold_lanes: int = Field(default=2, ge=1, le=16)
     # The API's snapshot is refreshed when a fold transaction changed the totals (at most
     # every `snapshot_min_interval_seconds`), and at least every `snapshot_refresh_seconds`.
     snapshot_refresh_seconds: float = Field(default=2.0, gt=0)

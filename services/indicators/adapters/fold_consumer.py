@@ -4,6 +4,11 @@ the totals.
 Offsets live only in PostgreSQL (no Kafka commit): on assignment each partition resumes at
 the stored offset. While one batch commits, the next is fetched and parsed. What to apply is
 the service's (`service.folding`); where to seek after a gap is `domain.batch.GapPolicy`'s.
+
+Several loops (lanes) can share one consumer, each folding its own share of the assigned
+partitions (partition mod lanes) in transactions of its own: while one lane's transaction waits
+on PostgreSQL, another's Python runs. A partition belongs to one lane, so its batches still
+commit one after the other, in offset order.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
@@ -66,8 +72,14 @@ class FoldLoop:
         metrics: IndicatorsMetrics,
         max_records: int,
         topic: str,
+        lane: int = 0,
+        lanes: int = 1,
     ) -> None:
+        if not 0 <= lane < lanes:
+            raise ValueError(f"lane {lane} is not one of {lanes} lanes")
         self.topic = topic
+        self.lane = lane
+        self.lanes = lanes
         self.consumer = consumer
         self.handler = handler
         self.metrics = metrics
@@ -79,17 +91,14 @@ class FoldLoop:
         again). A run starts at the stored offsets: a batch fetched but not committed before a
         failure is fetched again, never skipped."""
         committing: asyncio.Task[BatchResult] | None = None
-        assigned = self.consumer.assignment()
+        assigned = self._mine()
         if assigned:
             await seek_to_stored(self.consumer, self.handler.store, self.topic, assigned)
             log.info("fold resumes at the stored offsets of partitions %s",
                      sorted(tp.partition for tp in assigned))  # fmt: skip
         try:
             while not stopping.is_set():
-                batches = await self.consumer.getmany(
-                    timeout_ms=200 if committing else 500, max_records=self.max_records
-                )
-                records = [record for part in batches.values() for record in part]
+                records = await self._fetch(200 if committing else 500)
                 prepared = self.handler.prepare(records) if records else None
                 if committing is not None:
                     await self._finish(await committing)
@@ -105,6 +114,27 @@ class FoldLoop:
                 if current is not None and current.cancelling():
                     committing.cancel()
                 await asyncio.gather(committing, return_exceptions=True)
+
+    def _mine(self) -> list[TopicPartition]:
+        """The assigned partitions this lane folds."""
+        return sorted(
+            (tp for tp in self.consumer.assignment() if tp.partition % self.lanes == self.lane),
+            key=lambda tp: tp.partition,
+        )
+
+    async def _fetch(self, timeout_ms: int) -> list[Any]:
+        if self.lanes == 1:  # all assigned partitions (waits for an assignment if none yet)
+            batches = await self.consumer.getmany(
+                timeout_ms=timeout_ms, max_records=self.max_records
+            )
+        elif mine := self._mine():
+            batches = await self.consumer.getmany(
+                *mine, timeout_ms=timeout_ms, max_records=self.max_records
+            )
+        else:  # none of the assigned partitions is this lane's (yet)
+            await asyncio.sleep(timeout_ms / 1000)
+            return []
+        return [record for part in batches.values() for record in part]
 
     async def _commit(self, prepared: Prepared) -> BatchResult:
         started = time.perf_counter()
@@ -122,13 +152,13 @@ class FoldLoop:
             if accepted:
                 log.warning("partition %d: offsets below %d are gone; going on", partition, stored)
             tp = TopicPartition(topic, partition)
-            if tp in self.consumer.assignment():  # else its new owner seeks on assignment
+            if tp in self._mine():  # else its new owner seeks on assignment
                 log.info("partition %d starts past the stored offset %d: seeking back",
                          partition, stored)  # fmt: skip
                 self.consumer.seek(tp, stored)
 
     async def _lag(self) -> None:
-        for tp in self.consumer.assignment():
+        for tp in self._mine():
             highwater = self.consumer.highwater(tp)
             if highwater is None:
                 continue

@@ -31,8 +31,12 @@ class KafkaHistory:
     async def size(self) -> int:
         return sum(self.ends[tp] - self.starts[tp] for tp in self.partitions)
 
-    async def batches(self) -> AsyncIterator[Sequence[Any]]:
-        remaining = {tp for tp in self.partitions if self.ends[tp] > self.starts[tp]}
+    async def batches(self, lane: int = 0, lanes: int = 1) -> AsyncIterator[Sequence[Any]]:
+        remaining = {
+            tp
+            for tp in self.partitions
+            if self.ends[tp] > self.starts[tp] and tp.partition % lanes == lane
+        }
         while remaining:
             fetched = await self.consumer.getmany(*remaining, timeout_ms=1000, max_records=10_000)
             records = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 from collections.abc import AsyncIterator
@@ -36,6 +37,7 @@ from services.indicators.service.relay import relay_forever
 from services.indicators.service.snapshot import Snapshot
 from services.indicators.settings import IndicatorsSettings
 from shared.bulletin.source import Endpoints
+from shared.collector import collect_less_often
 from shared.kafka import ensure_topics, manual_consumer, reliable_producer
 from shared.plans import PlanSet
 from shared.postgres import create_pool
@@ -68,6 +70,11 @@ class Indicators:
 
     async def refresh(self) -> None:
         await self.snapshot.refresh()
+
+
+def fold_loop_name(lane: int) -> str:
+    """The supervised loop of a fold lane, as /readyz and `ipr_background_loop_up` name it."""
+    return "fold" if lane == 0 else f"fold-{lane}"
 
 
 def plan_keys(plans: PlanSet) -> dict[str, tuple[str, list[tuple[str, str]]]]:
@@ -189,15 +196,18 @@ async def running(
         await app.refresh()
     except Exception:  # noqa: BLE001 - the snapshot loop tries again
         log.warning("first snapshot failed; the refresher retries", exc_info=True)
+    collect_less_often()  # a batch of 10,000 records makes some 100,000 short-lived objects
     stopping = asyncio.Event()
     handler = FoldHandler(
         plans, parts.fold_store, KafkaDeadLetters(parts.producer, kafka.dead_letter_topic)
     )
-    loop = FoldLoop(
-        parts.consumer, handler, metrics, settings.batch_max_records, kafka.events_topic
-    )
+    for lane in range(settings.fold_lanes):
+        loop = FoldLoop(
+            parts.consumer, handler, metrics, settings.batch_max_records, kafka.events_topic,
+            lane, settings.fold_lanes,
+        )  # fmt: skip
+        supervisor.start(fold_loop_name(lane), functools.partial(loop.run, stopping), stopping)
     publisher = KafkaChangePublisher(parts.producer, kafka.indicators_topic)
-    supervisor.start("fold", lambda: loop.run(stopping), stopping)
     supervisor.start(
         "relay",
         lambda: relay_forever(

@@ -64,7 +64,7 @@ async def rebuild(settings: IndicatorsSettings, progress: Progress | None = None
     try:
         history = KafkaHistory(consumer, kafka)
         await history.open()
-        read = await replay(history, handler, progress)
+        read = await replay(history, handler, progress, settings.fold_lanes)
         acts = await PostgresTotals(pool).counts()
     finally:
         await consumer.stop()

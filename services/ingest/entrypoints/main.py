@@ -9,7 +9,6 @@ sum them all.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import shutil
@@ -25,6 +24,7 @@ from services.ingest.entrypoints.http import create_app
 from services.ingest.entrypoints.server import deadline_protocol
 from services.ingest.metrics import MULTIPROC_ENV, IngestMetrics
 from services.ingest.settings import IngestSettings
+from shared.collector import collect_less_often
 from shared.telemetry import configure_logging
 
 log = logging.getLogger(__name__)
@@ -59,10 +59,7 @@ def worker_app() -> FastAPI:
 
 
 def _app(settings: IngestSettings) -> FastAPI:
-    # A 1,000-event request makes some 10,000 objects: collect the young generation less often,
-    # and keep what was loaded at start out of every collection.
-    gc.set_threshold(50_000, 20, 50)
-    gc.freeze()
+    collect_less_often(50_000)  # a 1,000-event request makes some 10,000 objects
     return create_app(settings, IngestMetrics())
 
 
