@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+import uvloop
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -212,15 +214,15 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, help="fold processes in one group")
     parser.add_argument("--run", default=str(os.getpid()))
     args = parser.parse_args()
-    if args.child == "plain":
-        print(json.dumps(asyncio.run(_plain(args.bootstrap, args.topic, args.events))))
+    if args.child == "plain":  # on uvloop, as the services run under uvicorn
+        print(json.dumps(uvloop.run(_plain(args.bootstrap, args.topic, args.events))))
         return
     if args.child == "fold":
         import logging
 
         logging.basicConfig(level=logging.WARNING)
         folded = _fold(args.bootstrap, args.dsn, args.topic, args.events, args.batch, args.run)
-        print(json.dumps(asyncio.run(folded)))
+        print(json.dumps(uvloop.run(folded)))
         return
 
     from iprwatch.stack.home import StackHome

@@ -38,6 +38,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import uvloop
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -225,7 +227,7 @@ def main() -> None:
 
         logging.basicConfig(level=logging.WARNING)
         measured = _rebuild(args.bootstrap, args.dsn, args.topic, args.partitions)
-        print(json.dumps(asyncio.run(measured)))
+        print(json.dumps(uvloop.run(measured)))  # as `iprwatch indicators rebuild` runs
         return
 
     from iprwatch.stack.home import StackHome

@@ -25,6 +25,7 @@ from shared.events.fields import (
     EARLIEST_ACT,
     SPEC_VERSION,
     TYPE_PREFIX,
+    UNSTORABLE,
     storable,
 )
 from shared.events.wire import from_kafka, to_kafka
@@ -33,6 +34,7 @@ __all__ = [
     "CONTRACT_VERSION",
     "DATA_MODELS",
     "EARLIEST_ACT",
+    "UNSTORABLE",
     "EVENT_TYPES",
     "EXAMPLES",
     "SPEC_VERSION",

@@ -33,13 +33,13 @@ DistrictCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 _CONTROL = r"\x00-\x1f\x7f-\x9f"
 TEXT_PATTERN = f"^[^{_CONTROL}]*$"
 IDENTIFIER_PATTERN = rf"^[^\s{_CONTROL}]([^{_CONTROL}]*[^\s{_CONTROL}])?$"
-_UNSTORABLE = re.compile(rf"[{_CONTROL}\ud800-\udfff]")
+UNSTORABLE = re.compile(rf"[{_CONTROL}\ud800-\udfff]")
 
 
 def storable(value: Any) -> Any:
     """`value` unless it is a string PostgreSQL cannot store as `text` (a ValueError naming the
     character then); run before the string checks, so a lone surrogate gets this message too."""
-    found = _UNSTORABLE.search(value) if isinstance(value, str) else None
+    found = UNSTORABLE.search(value) if isinstance(value, str) else None
     if found is None:
         return value
     char = found.group()

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+import orjson
 from pydantic import ValidationError
 
 from shared import event_types as types
@@ -36,7 +37,7 @@ from shared.event_types import (
     TRANSFERRED,
     WORK,
 )
-from shared.events import DATA_MODELS, EARLIEST_ACT, CloudEvent, from_kafka
+from shared.events import DATA_MODELS, EARLIEST_ACT, UNSTORABLE, CloudEvent, from_kafka
 
 # Types the fast path leaves to the contract: rare events, read by the pydantic models.
 CONTRACT_ONLY = frozenset({STATISTIC})
@@ -123,11 +124,11 @@ def parse_record(value: bytes | None, headers: Iterable[tuple[str, bytes]]) -> A
     """
     try:
         attrs = {name: raw.decode() for name, raw in headers}
-        data = json.loads(value) if value is not None else None
+        data = _json(value) if value is not None else None
     except (UnicodeDecodeError, ValueError, AttributeError, TypeError) as exc:
         raise Unfoldable("malformed", str(exc)[:500]) from None
     act = _fast_act(attrs, data)
-    if act is None:
+    if act is None:  # the fast path checked what `_check_storable` checks
         try:
             event = from_kafka(value or b"null", headers)
         except (ValidationError, ValueError, TypeError, AttributeError) as exc:
@@ -136,13 +137,24 @@ def parse_record(value: bytes | None, headers: Iterable[tuple[str, bytes]]) -> A
             act = act_of(event)
         except (ValueError, TypeError, AttributeError) as exc:
             raise Unfoldable("invalid", str(exc).replace("\n", " ")[:500]) from None
-    _check_storable(act)
+        _check_storable(act)
     return act
 
 
-# C0 controls, DEL and the surrogates: PostgreSQL refuses NUL and lone surrogates in text, and
-# no registry has a reason to send any of them in an id, a source or a subject.
-_UNSAFE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+def _json(value: bytes) -> Any:
+    """`json.loads`, by orjson (~7x faster on a record's data) where it can. What orjson refuses
+    (NaN, Infinity, a lone surrogate, a BOM) the standard library reads. An integer past 64
+    bits orjson reads as a float: the fast path refuses it (a year is an int, an amount is
+    below 1e13, a flag a bool), so the contract reads that record (`test_records.py`)."""
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)
+
+
+# The contract's unstorable characters (C0 and C1 controls, DEL, lone surrogates): PostgreSQL
+# refuses NUL and lone surrogates in text, and no registry has a reason to send any of them.
+_UNSAFE = UNSTORABLE
 LATEST_ACT = datetime(9999, 1, 1, tzinfo=UTC)  # later, a month in another time zone overflows
 
 
@@ -184,6 +196,9 @@ _REQUIRED: dict[str, frozenset[str]] = {
     REVENUE: frozenset({"district", "year", "amount_cny"}),
 }
 _DISTRICT_ONLY = frozenset({"district"})
+# Any offset keeps a time of this year before LATEST_ACT: later ones take the contract's path,
+# and `_check_storable` (the texts the fast path accepts have passed `_short_text` already).
+_LAST_SAFE_YEAR = LATEST_ACT.year - 2
 assert set(_DATA_FIELDS) | CONTRACT_ONLY == set(DATA_MODELS)  # noqa: S101 - every type is known
 
 
@@ -199,7 +214,9 @@ def _short_text(value: object, limit: int = 256) -> bool:
 
 def _optional_text(data: dict[str, Any], name: str, limit: int) -> bool:
     value = data.get(name)
-    return value is None or (type(value) is str and len(value) <= limit)
+    return value is None or (
+        type(value) is str and len(value) <= limit and _UNSAFE.search(value) is None
+    )
 
 
 def _fast_act(attrs: dict[str, str], data: object) -> Act | None:  # noqa: C901 - flat checks
@@ -224,7 +241,7 @@ def _fast_act(attrs: dict[str, str], data: object) -> Act | None:  # noqa: C901 
         time = datetime.fromisoformat(raw_time)
     except ValueError:
         return None
-    if time.tzinfo is None or time.date() < EARLIEST_ACT:
+    if time.tzinfo is None or time.date() < EARLIEST_ACT or time.year > _LAST_SAFE_YEAR:
         return None
     if not data.keys() <= fields or not _REQUIRED.get(event_type, _DISTRICT_ONLY) <= data.keys():
         return None

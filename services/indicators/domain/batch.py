@@ -23,14 +23,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from services.indicators.domain.acts import Act
 
 NO_OFFSET = -1  # the floor of a partition the store holds nothing of
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
+    """Where a record is: a tuple, built once per record and ordered as (topic, partition,
+    offset)."""
+
     topic: str
     partition: int
     offset: int

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import uvloop
 
 from services.indicators.bootstrap.rebuild import Rebuilt, rebuild
 from services.indicators.settings import IndicatorsSettings
@@ -20,4 +20,4 @@ def run_with_progress_bar(settings: IndicatorsSettings) -> Rebuilt:
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return asyncio.run(rebuild(settings, advance))
+        return uvloop.run(rebuild(settings, advance))  # the loop the service runs on

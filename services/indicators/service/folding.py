@@ -14,6 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from services.indicators.domain.acts import Act, Unfoldable, parse_record
@@ -99,7 +100,8 @@ class FoldHandler:
         """
         problems = {(r.topic, r.partition, r.offset): (r, problem) for r, problem in batch.dead}
         reasons: list[str] = []
-        ordered = sorted(batch.records, key=lambda item: (item[0].partition, item[0].offset))
+        # by position (topic, partition, offset): one topic, so (partition, offset) order
+        ordered = sorted(batch.records, key=itemgetter(0))
         results = await self._apply_isolating(ordered, batch, problems, reasons, accept_gaps)
         return merged(results), reasons
 

@@ -91,8 +91,8 @@ async def test_every_kind_of_poison_is_dead_lettered_and_the_rest_folded(
     assert set(dead.values()) == {b"malformed", b"invalid"}
     assert ready == {
         "ready": True,
-        "checks": {"postgres": True, "kafka": True, "loop:fold": True, "loop:relay": True,
-                   "loop:snapshot": True},
+        "checks": {"postgres": True, "kafka": True, "loop:fold": True, "loop:fold-1": True,
+                   "loop:relay": True, "loop:snapshot": True},
     }  # fmt: skip
 
 
