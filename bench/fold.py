@@ -227,6 +227,7 @@ def main() -> None:
 
     from iprwatch.stack.home import StackHome
     from iprwatch.stack.stack import Stack
+    from services.indicators.settings import IndicatorsSettings
 
     home = StackHome(ROOT / ".iprwatch" / "bench" / "fold")
     stack = Stack(home, say=lambda _: None, well_known_ports=False)
@@ -247,6 +248,8 @@ def main() -> None:
         "partitions": args.partitions,
         "batch_max_records": args.batch,
         "fold_processes": args.processes,
+        # each process's lanes (transactions in flight), as the service reads its setting
+        "fold_lanes": IndicatorsSettings().fold_lanes,
         "fold_events_per_second": round(fold["events_per_second"]),
         "plain_consumer_events_per_second": round(plain["events_per_second"]),
         "ratio": round(fold["events_per_second"] / plain["events_per_second"], 3),
