@@ -26,8 +26,9 @@ date. A plan reads them through its own window and opening balances:
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -77,13 +78,36 @@ class Ledger:
         self._containing: dict[str, list[str]] = {}
         # Every month is kept: a predecessor reads its own window, a derived opening the
         # months up to the baseline.
-        self._deltas: dict[tuple[str, str], dict[date, Decimal]] = defaultdict(dict)
+        self._deltas: dict[tuple[str, str], dict[date, Decimal]] = {}
+        self._add(rows, None)
+
+    def updated(self, changes: Iterable[Row], predecessor: Ledger | None = None) -> Ledger:
+        """A new ledger: this one with `changes` (differences of monthly amounts) added. It
+        shares every (code, indicator) the changes leave alone; this one is not changed, so
+        its readers never see half an update."""
+        new = copy.copy(self)
+        new.predecessor = predecessor
+        new._deltas = dict(self._deltas)
+        new._add(changes, set())
+        return new
+
+    def _add(self, rows: Iterable[Row], copied: set[tuple[str, str]] | None) -> None:
+        """Add each row's amount to the months of the codes it moves; a key not in `copied`
+        (when given) gets a copy of its months first (the months of `updated`'s source)."""
+        deltas = self._deltas
         for division, indicator, month, amount in rows:
             kind = self._kinds.get(indicator)
             if kind is None:
                 continue
             for code in self.codes_of(division, kind == "reported"):
-                by_month = self._deltas[(code, indicator)]
+                key = (code, indicator)
+                by_month = deltas.get(key)
+                if by_month is None:
+                    by_month = deltas[key] = {}
+                elif copied is not None and key not in copied:
+                    by_month = deltas[key] = dict(by_month)
+                if copied is not None:
+                    copied.add(key)
                 by_month[month] = by_month.get(month, Decimal(0)) + amount
 
     def codes_of(self, division: str, exact: bool = False) -> list[str]:
@@ -262,11 +286,37 @@ class Ledgers:
             earlier = self.by_plan.get(plan.derive_baselines_from or "")
             self.by_plan[plan.id] = Ledger(plan, materialised, earlier)
 
+    def updated(self, changes: Iterable[Row]) -> Ledgers:
+        """New ledgers with `changes` added (see `Ledger.updated`): the same values as
+        `Ledgers` over the changed rows, for the work of the changes alone."""
+        materialised = list(changes)
+        new = copy.copy(self)
+        new.by_plan = {}
+        for plan_id, ledger in self.by_plan.items():  # predecessors first, as built
+            earlier = new.by_plan.get(ledger.plan.derive_baselines_from or "")
+            new.by_plan[plan_id] = ledger.updated(materialised, earlier)
+        return new
+
     def __getitem__(self, plan_id: str) -> Ledger:
         return self.by_plan[plan_id]
 
     def __iter__(self) -> Iterator[Ledger]:
         return iter(self.by_plan.values())
+
+
+MonthKey = tuple[str, str, date]  # (division, indicator, month)
+
+
+def differences(old: Mapping[MonthKey, Decimal], new: Mapping[MonthKey, Decimal]) -> list[Row]:
+    """What to add to monthly amounts `old` to make them `new` (one row per month that
+    differs; a month gone from `new` is taken back whole)."""
+    found: list[Row] = []
+    for key, amount in new.items():
+        before = old.get(key)
+        if before != amount:
+            found.append((*key, amount if before is None else amount - before))
+    found.extend((*key, -amount) for key, amount in old.items() if key not in new)
+    return found
 
 
 ChangedKey = tuple[str, str, str, date]  # (plan, division, indicator, month)

