@@ -103,6 +103,13 @@ class FoldLoop:
                 if committing is not None:
                     await self._finish(await committing)
                     committing = None
+                    # What arrived while that batch committed joins this one (up to a batch's
+                    # size): under a light load a record then waits for one transaction before
+                    # its own, not two.
+                    room = self.max_records - len(records)
+                    if room > 0 and (more := await self._fetch(0, room)):
+                        later = self.handler.prepare(more)
+                        prepared = later if prepared is None else prepared.joined(later)
                 await self._lag()
                 if prepared is not None:
                     committing = asyncio.create_task(self._commit(prepared))
@@ -122,15 +129,12 @@ class FoldLoop:
             key=lambda tp: tp.partition,
         )
 
-    async def _fetch(self, timeout_ms: int) -> list[Any]:
+    async def _fetch(self, timeout_ms: int, max_records: int | None = None) -> list[Any]:
+        most = max_records or self.max_records
         if self.lanes == 1:  # all assigned partitions (waits for an assignment if none yet)
-            batches = await self.consumer.getmany(
-                timeout_ms=timeout_ms, max_records=self.max_records
-            )
+            batches = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=most)
         elif mine := self._mine():
-            batches = await self.consumer.getmany(
-                *mine, timeout_ms=timeout_ms, max_records=self.max_records
-            )
+            batches = await self.consumer.getmany(*mine, timeout_ms=timeout_ms, max_records=most)
         else:  # none of the assigned partitions is this lane's (yet)
             await asyncio.sleep(timeout_ms / 1000)
             return []

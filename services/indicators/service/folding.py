@@ -53,6 +53,28 @@ class Prepared:
     dead: list[tuple[Any, Unfoldable]]
     originals: dict[tuple[str, int, int], Any]  # (topic, partition, offset) -> the record
 
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def joined(self, later: Prepared) -> Prepared:
+        """This batch and records fetched after it, as one batch.
+
+        A later record at or below the last offset of its partition here was read again after
+        a seek back (a gap, a rebalance) and is left out: with it, the batch could hold a
+        partition's records with a hole between them, which no floor would see. Leaving it
+        out loses nothing: either this batch holds it already, or this batch starts past the
+        stored floor (a gap) and the partition is read again from there.
+        """
+        last: dict[int, int] = {}
+        for position, _ in self.records:
+            last[position.partition] = max(last.get(position.partition, -1), position.offset)
+        records = [(p, act) for p, act in later.records if p.offset > last.get(p.partition, -1)]
+        if not records:
+            return self
+        dead = [(r, why) for r, why in later.dead if r.offset > last.get(r.partition, -1)]
+        originals = {key: r for key, r in later.originals.items() if key[2] > last.get(key[1], -1)}
+        return Prepared(self.records + records, self.dead + dead, self.originals | originals)
+
 
 class FoldHandler:
     """The fold counts every act, for no plan; the plans only say which keys changed."""
